@@ -1,0 +1,105 @@
+/**
+ * The one configuration schema: TypeBox gives both the TypeScript type and the validator, and
+ * defaults live here, next to each key, not scattered through the code that reads them.
+ */
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
+
+const FieldMapping = Type.Record(Type.String(), Type.String(), {
+  description: 'normalized field name → dotted path in the source record',
+});
+
+export const FORMATS = [
+  'nginx-combined',
+  'nginx-json',
+  'kong',
+  'envoy-text',
+  'envoy-json',
+  'traefik',
+  'aws-apigw',
+  'azure-apim',
+  'generic-json',
+] as const;
+export type LogFormat = (typeof FORMATS)[number];
+export const FormatOrAuto = Type.Union([...FORMATS.map((f) => Type.Literal(f)), Type.Literal('auto')]);
+
+/** A config section: unknown keys are refused (a typo must not silently fall back to a default). */
+function section<T extends TProperties>(properties: T) {
+  return Type.Object(properties, { default: {}, additionalProperties: false });
+}
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './data', minLength: 1 }),
+    host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    clickhouse: section(
+      {
+        url: Type.Optional(Type.String({ pattern: '^https?://' })),
+        username: Type.String({ default: 'default' }),
+        password: Type.String({ default: '' }),
+        database: Type.String({ default: 'gatewatch', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        retentionDays: Type.Integer({ default: 90, minimum: 1, maximum: 36500 }),
+        requestTimeoutMs: Type.Integer({ default: 60_000, minimum: 1000 }),
+      },
+    ),
+    kafka: section(
+      {
+        brokers: Type.Array(Type.String({ pattern: '^[^\\s,]+:\\d+$' }), { default: [] }),
+        clientId: Type.String({ default: 'gatewatch' }),
+        topic: Type.String({ default: 'gateway-logs', minLength: 1 }),
+        dlqTopic: Type.String({ default: 'gateway-logs-dlq', minLength: 1 }),
+        groupId: Type.String({ default: 'gatewatch-ingest', minLength: 1 }),
+        topicFormats: Type.Record(Type.String(), FormatOrAuto, {
+          default: {},
+          description: 'per-topic format override; topics not listed are auto-detected',
+        }),
+        fromBeginning: Type.Boolean({ default: true }),
+      },
+    ),
+    ingest: section(
+      {
+        batchMaxRows: Type.Integer({ default: 50_000, minimum: 1, maximum: 1_000_000 }),
+        batchMaxAgeMs: Type.Integer({ default: 1000, minimum: 10, maximum: 600_000 }),
+        maxRecordBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+        maxBodyBytes: Type.Integer({ default: 64 * 1_048_576, minimum: 1024 }),
+        maxFutureSkewSec: Type.Integer({ default: 300, minimum: 0 }),
+        maxEventAgeDays: Type.Optional(Type.Integer({ minimum: 1, description: 'default: clickhouse.retentionDays' })),
+        trustedProxies: Type.Array(Type.String(), {
+          default: [],
+          description: 'CIDRs whose X-Forwarded-For is believed; from anyone else it is ignored',
+        }),
+        storeRetryMaxMs: Type.Integer({ default: 30_000, minimum: 100 }),
+        nginxJsonFields: Type.Optional(FieldMapping),
+        genericFields: Type.Optional(FieldMapping),
+      },
+    ),
+    enrichment: section(
+      {
+        geoip: Type.Boolean({ default: true }),
+        asn: Type.Boolean({ default: true }),
+        cacheSize: Type.Integer({ default: 100_000, minimum: 0 }),
+        cityDbDir: Type.Optional(Type.String()),
+        asnDbDir: Type.Optional(Type.String()),
+      },
+    ),
+    redaction: section(
+      {
+        extraHeaderNames: Type.Array(Type.String(), { default: [] }),
+        extraParamNames: Type.Array(Type.String(), { default: [] }),
+        extraPatterns: Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z0-9_]+$' }), regex: Type.String() }), {
+          default: [],
+        }),
+      },
+    ),
+    fingerprintKey: Type.Optional(
+      Type.String({ minLength: 32, description: 'HMAC key for principal fingerprints; default: generated once into dataDir' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

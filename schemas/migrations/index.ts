@@ -1,0 +1,94 @@
+/**
+ * Versioned ClickHouse migrations. Each is applied once, in order, and recorded in
+ * `schema_migrations`; every statement is itself idempotent (IF NOT EXISTS), so a migration
+ * interrupted half-way is simply run again. Never edit a released migration: add one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (ctx: { db: string; retentionDays: number }) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    statements: ({ db, retentionDays }) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.events
+      (
+        event_time      DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+        ingest_time     DateTime64(3, 'UTC') DEFAULT now64(3) CODEC(Delta, ZSTD(1)),
+        gateway         LowCardinality(String),
+        source_format   LowCardinality(String),
+        request_id      String CODEC(ZSTD(1)),
+        method          LowCardinality(String),
+        host            LowCardinality(String),
+        path            String CODEC(ZSTD(1)),
+        route           LowCardinality(String),
+        query           String CODEC(ZSTD(1)),
+        status          UInt16,
+        latency_ms      Float32,
+        bytes_in        UInt64,
+        bytes_out       UInt64,
+        client_ip       IPv6,
+        principal_type  LowCardinality(String),
+        principal_id    String,
+        auth_outcome    LowCardinality(String),
+        user_agent      LowCardinality(String),
+        country         LowCardinality(String),
+        city            LowCardinality(String),
+        lat             Nullable(Float32),
+        lon             Nullable(Float32),
+        asn             UInt32,
+        as_org          LowCardinality(String),
+        redacted_fields UInt16,
+        INDEX idx_client_ip client_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_principal principal_id TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_request_id request_id TYPE bloom_filter(0.01) GRANULARITY 4
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(event_time)
+      ORDER BY (toStartOfHour(event_time), gateway, route, event_time)
+      TTL toDateTime(event_time) + INTERVAL ${retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 10000, ttl_only_drop_parts = 1`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'dead letters and ingest batch journal',
+    statements: ({ db, retentionDays }) => [
+      // Records that could not be turned into events, with the reason. Redacted before insert.
+      `CREATE TABLE IF NOT EXISTS ${db}.dead_letters
+      (
+        received_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        source      LowCardinality(String),
+        topic       LowCardinality(String),
+        partition   Int32,
+        offset      Int64,
+        reason      LowCardinality(String),
+        detail      String,
+        record      String CODEC(ZSTD(3))
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(received_at)
+      ORDER BY received_at
+      TTL toDateTime(received_at) + INTERVAL ${retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 10000`,
+      // Journal of the Kafka batches about to be inserted: written before the insert, so that a
+      // worker that died between insert and offset commit rebuilds exactly the same batches
+      // (same deduplication token) instead of new ones that would store rows twice.
+      `CREATE TABLE IF NOT EXISTS ${db}.ingest_batches
+      (
+        consumer_group LowCardinality(String),
+        topic          LowCardinality(String),
+        partition      Int32,
+        first_offset   Int64,
+        last_offset    Int64,
+        created_at     DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (consumer_group, topic, partition, first_offset)
+      TTL toDateTime(created_at) + INTERVAL 7 DAY`,
+    ],
+  },
+];

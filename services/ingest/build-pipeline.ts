@@ -1,0 +1,51 @@
+/** Composition of the ingest pipeline from config: the only place its dependencies are chosen. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../schemas/config-schema.js';
+import { createRecordParser } from './parsers/parse-record.js';
+import { createRedactor } from './redaction/redactor.js';
+import { createFingerprinter } from './enrichment/principal.js';
+import { createClientIpResolver } from './normalize/client-ip.js';
+import { openGeoLookup } from './enrichment/geoip.js';
+import { createPipeline, type ProcessRecord } from './pipeline/process-record.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The HMAC key for principal fingerprints: from config, or generated once into the data
+ * directory so that fingerprints stay the same across restarts. Several workers writing one
+ * cluster must share a configured key (GATEWATCH_FINGERPRINT_KEY).
+ */
+export function fingerprintKey(config: Config, log: Logger): string {
+  if (config.fingerprintKey) return config.fingerprintKey;
+  const file = join(config.dataDir, 'fingerprint.key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(config.dataDir, { recursive: true });
+    const key = randomBytes(32).toString('hex');
+    writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
+    if (config.clickhouse.url) log.warn({ file }, 'generated a local fingerprint key: set GATEWATCH_FINGERPRINT_KEY so all workers share one');
+    return key;
+  }
+}
+
+export async function buildPipeline(config: Config, log: Logger, now: () => number = Date.now): Promise<ProcessRecord> {
+  const geo = await openGeoLookup(config.enrichment);
+  return createPipeline({
+    parse: createRecordParser({
+      maxRecordBytes: config.ingest.maxRecordBytes,
+      ...(config.ingest.nginxJsonFields ? { nginxJsonFields: config.ingest.nginxJsonFields } : {}),
+      ...(config.ingest.genericFields ? { genericFields: config.ingest.genericFields } : {}),
+    }),
+    redactor: createRedactor(config.redaction),
+    fingerprint: createFingerprinter(fingerprintKey(config, log)),
+    resolveClientIp: createClientIpResolver(config.ingest.trustedProxies),
+    geo,
+    now,
+    maxFutureSkewMs: config.ingest.maxFutureSkewSec * 1000,
+    maxEventAgeMs: (config.ingest.maxEventAgeDays ?? config.clickhouse.retentionDays) * DAY_MS,
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Writes normalized events and dead letters to ClickHouse. Every insert carries an
+ * insert_deduplication_token chosen by the caller, so writing the same batch twice (a retry
+ * after a timeout, a redelivered Kafka batch) stores it once.
+ */
+import type { NormalizedEvent } from '../../schemas/event-schema.js';
+import type { Store } from '../shared/clickhouse.js';
+import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
+import { toStoredIp } from './normalize/client-ip.js';
+import type { DeadLetter } from './pipeline/process-record.js';
+
+export interface DeadLetterSource {
+  source: string;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+}
+
+export interface EventSink {
+  insertEvents(events: NormalizedEvent[], dedupToken: string): Promise<void>;
+  insertDeadLetters(letters: Array<DeadLetter & DeadLetterSource>, dedupToken: string): Promise<void>;
+}
+
+/** '2026-11-28T10:00:00.123Z' → '2026-11-28 10:00:00.123', the DateTime64 text form. */
+const chTime = (iso: string) => iso.slice(0, 23).replace('T', ' ');
+
+export function toEventRow(e: NormalizedEvent) {
+  return {
+    event_time: chTime(e.event_time),
+    gateway: e.gateway,
+    source_format: e.source_format,
+    request_id: e.request_id,
+    method: e.method,
+    host: e.host,
+    path: e.path,
+    route: e.route,
+    query: e.query,
+    status: e.status,
+    latency_ms: e.latency_ms,
+    bytes_in: e.bytes_in,
+    bytes_out: e.bytes_out,
+    client_ip: toStoredIp(e.client_ip),
+    principal_type: e.principal.type,
+    principal_id: e.principal.id,
+    auth_outcome: e.auth_outcome,
+    user_agent: e.user_agent,
+    country: e.country,
+    city: e.city,
+    lat: e.lat,
+    lon: e.lon,
+    asn: e.asn,
+    as_org: e.as_org,
+    redacted_fields: e.redacted_fields,
+  };
+}
+
+export function createClickHouseEventSink(store: Store): EventSink {
+  const { client, db } = store;
+  async function insert(table: string, values: unknown[], token: string): Promise<void> {
+    if (values.length === 0) return;
+    try {
+      await client.insert({
+        table: `${db}.${table}`,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: token, insert_deduplicate: 1 },
+      });
+    } catch (err) {
+      // Every failed write is retriable from the caller's point of view: it still holds the
+      // batch, and the token makes the retry safe. The message says what ClickHouse said.
+      throw new StoreUnavailableError(`insert into ${table} failed: ${errorMessage(err)}`, err);
+    }
+  }
+  return {
+    insertEvents: (events, token) => insert('events', events.map(toEventRow), token),
+    insertDeadLetters: (letters, token) =>
+      insert(
+        'dead_letters',
+        letters.map((l) => ({
+          source: l.source,
+          topic: l.topic ?? '',
+          partition: l.partition ?? -1,
+          offset: l.offset ?? '-1',
+          reason: l.reason,
+          detail: l.detail,
+          record: l.record,
+        })),
+        token,
+      ),
+  };
+}

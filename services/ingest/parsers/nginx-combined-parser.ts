@@ -1,0 +1,60 @@
+/**
+ * NGINX `combined` text format (also Apache's), optionally followed by the two fields most
+ * deployments append: "$http_x_forwarded_for" and $request_time.
+ *   $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
+ *   "$http_referer" "$http_user_agent" ["$http_x_forwarded_for"] [$request_time]
+ * NGINX writes a `"` inside a value as \x22; Apache writes \". Both are read back.
+ */
+import type { ParsedRecord } from '../../../schemas/event-schema.js';
+import { FieldError } from './parse-result.js';
+import { num, splitTarget, status, str, timestamp } from './field-readers.js';
+
+// Quoted fields are `"(?:[^"\\]|\\.)*"`: each character is matched by exactly one branch, so
+// the match is linear in the line length (no catastrophic backtracking on hostile input).
+const Q = '"((?:[^"\\\\]|\\\\.)*)"';
+const LINE = new RegExp(
+  `^(\\S+) \\S+ (\\S+) \\[([^\\]]{1,64})\\] ${Q} (\\d{1,3}) (\\d+|-) ${Q} ${Q}(?: ${Q})?(?: (\\d+(?:\\.\\d+)?|-))?\\s*$`,
+);
+
+export function looksLikeNginxCombined(line: string): boolean {
+  return /^\S+ \S+ \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:/.test(line);
+}
+
+function unescape(s: string): string {
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\x([0-9a-fA-F]{2})|\\(["\\])/g, (_, hex: string | undefined, ch: string | undefined) =>
+    hex ? String.fromCharCode(parseInt(hex, 16)) : ch!,
+  );
+}
+
+export function parseNginxCombined(line: string): ParsedRecord {
+  const m = LINE.exec(line);
+  if (!m) throw new FieldError('invalid_field', 'line does not match the NGINX combined format');
+  const [, remoteAddr, remoteUser, timeLocal, request, st, bytes, , ua, xff, requestTime] = m;
+  const req = unescape(request!);
+  // "$request" is `METHOD target PROTOCOL`; a malformed request line (scanners send garbage)
+  // is kept with what can be read, since that is exactly the traffic worth storing.
+  const parts = req.split(' ');
+  const method = parts.length >= 2 && /^[A-Z]{1,16}$/.test(parts[0]!) ? parts[0]! : '';
+  const target = method ? parts[1]! : '';
+  const { path, query } = splitTarget(target || '/');
+  const user = str(remoteUser);
+  return {
+    eventTimeMs: timestamp(timeLocal, 'time_local'),
+    gateway: 'nginx',
+    requestId: '',
+    method,
+    host: '',
+    path,
+    query,
+    status: status(st),
+    latencyMs: requestTime ? num(requestTime, 'request_time') * 1000 : 0,
+    bytesIn: 0,
+    bytesOut: num(bytes, 'body_bytes_sent'),
+    peerIp: remoteAddr!,
+    forwardedFor: str(unescape(xff ?? '')),
+    userAgent: str(unescape(ua!)),
+    headers: {},
+    ...(user ? { gatewayPrincipal: { type: 'basic' as const, id: unescape(user) } } : {}),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Reads the environment and the config file in one place and returns a validated, typed
+ * Config, or throws a ConfigError naming the first bad key. Nothing else reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
+import { ConfigSchema, type Config } from '../../schemas/config-schema.js';
+import { ConfigError, errorMessage } from './errors.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables and the config key each one sets. */
+const ENV_KEYS: Array<[string, string, (v: string) => unknown]> = [
+  ['GATEWATCH_DATA_DIR', 'dataDir', (v) => v],
+  ['HOST', 'host', (v) => v],
+  ['PORT', 'port', (v) => integer('PORT', v)],
+  ['GATEWATCH_LOG_LEVEL', 'logLevel', (v) => v],
+  ['CLICKHOUSE_URL', 'clickhouse.url', (v) => v],
+  ['CLICKHOUSE_USER', 'clickhouse.username', (v) => v],
+  ['CLICKHOUSE_PASSWORD', 'clickhouse.password', (v) => v],
+  ['CLICKHOUSE_DATABASE', 'clickhouse.database', (v) => v],
+  ['KAFKA_BROKERS', 'kafka.brokers', (v) => v.split(',').map((b) => b.trim()).filter(Boolean)],
+  ['KAFKA_TOPIC', 'kafka.topic', (v) => v],
+  ['GATEWATCH_FINGERPRINT_KEY', 'fingerprintKey', (v) => v],
+];
+
+function integer(name: string, v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('GATEWATCH_CONFIG', `cannot read ${path}: ${errorMessage(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('GATEWATCH_CONFIG', `${path} is not valid JSON: ${errorMessage(err)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('GATEWATCH_CONFIG', `${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** JSON Pointer (/a/b/0) → config key (a.b[0]). */
+function keyOf(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '') || '(root)';
+}
+
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
+  const raw: Record<string, unknown> = env.GATEWATCH_CONFIG ? readConfigFile(env.GATEWATCH_CONFIG) : {};
+  for (const [name, key, convert] of ENV_KEYS) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(raw, key, convert(v));
+  }
+  for (const [key, value] of Object.entries(overrides)) setPath(raw, key, value);
+  return validateConfig(raw);
+}
+
+export function validateConfig(raw: unknown): Config {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const first = Value.Errors(ConfigSchema, withDefaults).First();
+  if (first) {
+    const key = keyOf(first.path);
+    const hint = first.schema.description ? ` (${first.schema.description})` : '';
+    throw new ConfigError(key, `${first.message}${hint}; got ${JSON.stringify(first.value)}`);
+  }
+  const config = withDefaults as Config;
+  checkSemantics(config);
+  return config;
+}
+
+/** What the schema cannot say: CIDRs parse, regexes compile. */
+function checkSemantics(config: Config): void {
+  config.ingest.trustedProxies.forEach((cidr, i) => {
+    try {
+      if (cidr.includes('/')) ipaddr.parseCIDR(cidr);
+      else ipaddr.parse(cidr);
+    } catch {
+      throw new ConfigError(`ingest.trustedProxies[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
+    }
+  });
+  config.redaction.extraPatterns.forEach((p, i) => {
+    try {
+      new RegExp(p.regex, 'g');
+    } catch (err) {
+      throw new ConfigError(`redaction.extraPatterns[${i}].regex`, errorMessage(err));
+    }
+  });
+}

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import { MIGRATIONS, type Migration } from '../../schemas/migrations/index.js';
+import type { Store } from './clickhouse.js';
+
+export interface MigrateResult {
+  applied: number[];
+  ttlChanged: boolean;
+}
+
+/**
+ * Applies pending migrations in version order and brings the events TTL in line with the
+ * configured retention. Safe to run at every start-up, from several processes: statements
+ * are idempotent and a version is recorded only after all its statements succeeded.
+ */
+export async function migrate(
+  store: Store,
+  retentionDays: number,
+  log: Logger,
+  migrations: Migration[] = MIGRATIONS,
+): Promise<MigrateResult> {
+  const { client, db } = store;
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations
+      (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+      ENGINE = ReplacingMergeTree ORDER BY version`,
+  });
+  const rows = await (
+    await client.query({ query: `SELECT version FROM ${db}.schema_migrations FINAL`, format: 'JSONEachRow' })
+  ).json<{ version: number }>();
+  const done = new Set(rows.map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements({ db, retentionDays })) await client.command({ query: statement });
+    await client.insert({
+      table: `${db}.schema_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    });
+    log.info({ version: m.version, name: m.name }, 'migration applied');
+    applied.push(m.version);
+  }
+  const ttlChanged = await alignRetention(store, retentionDays, log);
+  return { applied, ttlChanged };
+}
+
+async function alignRetention(store: Store, retentionDays: number, log: Logger): Promise<boolean> {
+  const { client, db } = store;
+  const rows = await (
+    await client.query({
+      query: `SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'events'`,
+      query_params: { db },
+      format: 'JSONEachRow',
+    })
+  ).json<{ create_table_query: string }>();
+  const ddl = rows[0]?.create_table_query ?? '';
+  const current = /TTL toDateTime\(event_time\) \+ (?:INTERVAL|toIntervalDay\()\s*(\d+)/.exec(ddl)?.[1];
+  if (current === undefined || Number(current) === retentionDays) return false;
+  await client.command({
+    query: `ALTER TABLE ${db}.events MODIFY TTL toDateTime(event_time) + INTERVAL ${retentionDays} DAY`,
+  });
+  log.info({ from: Number(current), to: retentionDays }, 'events retention changed');
+  return true;
+}
