@@ -77,6 +77,16 @@ export const ConfigSchema = Type.Object(
         genericFields: Type.Optional(FieldMapping),
       },
     ),
+    api: section(
+      {
+        queryTimeoutSec: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
+        queryMaxRowsToRead: Type.Integer({ default: 2_000_000_000, minimum: 1 }),
+        queryMaxResultRows: Type.Integer({ default: 100_000, minimum: 1 }),
+        queryMaxResultBytes: Type.Integer({ default: 100 * 1_048_576, minimum: 1024 }),
+        queryMaxMemoryBytes: Type.Integer({ default: 2 * 1024 ** 3, minimum: 1_048_576 }),
+        requestTimeoutMs: Type.Integer({ default: 120_000, minimum: 1000 }),
+      },
+    ),
     enrichment: section(
       {
         geoip: Type.Boolean({ default: true }),

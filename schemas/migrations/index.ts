@@ -91,4 +91,37 @@ export const MIGRATIONS: Migration[] = [
       TTL toDateTime(created_at) + INTERVAL 7 DAY`,
     ],
   },
+  {
+    version: 3,
+    name: 'api keys and audit log',
+    statements: ({ db }) => [
+      // One row per change of a key; the newest version of an id is its state. Only a hash of
+      // the secret is stored.
+      `CREATE TABLE IF NOT EXISTS ${db}.api_keys
+      (
+        id          String,
+        name        String,
+        role        LowCardinality(String),
+        secret_hash String,
+        created_at  DateTime64(3, 'UTC'),
+        revoked_at  Nullable(DateTime64(3, 'UTC')),
+        version     UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS ${db}.audit_log
+      (
+        at        DateTime64(3, 'UTC') DEFAULT now64(3),
+        key_id    String,
+        role      LowCardinality(String),
+        action    LowCardinality(String),
+        target    String,
+        detail    String,
+        outcome   LowCardinality(String)
+      )
+      ENGINE = MergeTree
+      PARTITION BY toYYYYMM(at)
+      ORDER BY at`,
+    ],
+  },
 ];

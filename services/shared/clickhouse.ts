@@ -1,12 +1,20 @@
 /**
  * The one way the code base reaches ClickHouse: @clickhouse/client, over HTTP to a server
  * when clickhouse.url is set, otherwise over chDB (the engine in-process) with its data in
- * <dataDir>/chdb. chDB binds one data directory per process; callers open one client per
+ * <dataDir>/chdb. chDB binds one data directory per process; callers open one Store per
  * process and share it.
+ *
+ * chDB applies a request's `clickhouse_settings` as session-wide SET statements, which then
+ * stay in force for every later statement on that connection (a deduplication token would
+ * silently swallow the next insert; readonly=1 would freeze the session). So on chDB:
+ * insert settings are moved into the INSERT statement's own SETTINGS clause, other
+ * statements refuse per-request settings, and read-only SQL runs on a second connection
+ * whose limits and readonly=1 are set once, at open.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../../schemas/config-schema.js';
 
@@ -16,11 +24,73 @@ export interface Store {
   embedded: boolean;
   /** where the embedded engine keeps its data (undefined on a server) */
   path?: string;
+  /** Runs SQL that ClickHouse itself keeps read-only and within the configured limits. */
+  readOnly(sql: string): Promise<Readable>;
   close(): Promise<void>;
 }
 
 export function chdbPath(dataDir: string): string {
   return resolve(join(dataDir, 'chdb'));
+}
+
+/** Limits for analyst SQL. Order matters: readonly comes last, after the limits it locks in. */
+export function readOnlySettings(api: Config['api']): ClickHouseSettings {
+  return {
+    max_execution_time: api.queryTimeoutSec,
+    timeout_overflow_mode: 'throw',
+    max_rows_to_read: String(api.queryMaxRowsToRead),
+    max_result_rows: String(api.queryMaxResultRows),
+    max_result_bytes: String(api.queryMaxResultBytes),
+    result_overflow_mode: 'throw',
+    max_memory_usage: String(api.queryMaxMemoryBytes),
+    readonly: '1',
+  };
+}
+
+function settingsClause(settings: ClickHouseSettings): string {
+  return Object.entries(settings)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid setting name ${JSON.stringify(k)}`);
+      return typeof v === 'number' ? `${k} = ${v}` : typeof v === 'boolean' ? `${k} = ${v ? 1 : 0}` : `${k} = '${String(v).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+    })
+    .join(', ');
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** Wraps chDB's connection so that no request setting outlives its request (see above). */
+function statementScopedSettings(inner: ClientConnection): ClientConnection {
+  const refuse = (params: { clickhouse_settings?: ClickHouseSettings | undefined }) => {
+    const keys = Object.keys(params.clickhouse_settings ?? {}).filter((k) => (params.clickhouse_settings as Record<string, unknown>)[k] !== undefined);
+    if (keys.length) throw new Error(`per-request settings (${keys.join(', ')}) would persist on the embedded store's session; put them in the statement's SETTINGS clause`);
+  };
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'insert') {
+        return (params: { query: string; clickhouse_settings?: ClickHouseSettings }) => {
+          const { clickhouse_settings: settings, ...rest } = params;
+          const clause = settings ? settingsClause(settings) : '';
+          const query = clause ? rest.query.replace(/\sFORMAT\s/, ` SETTINGS ${clause} FORMAT `) : rest.query;
+          return (value as (p: unknown) => unknown).call(target, { ...rest, query });
+        };
+      }
+      if (prop === 'query' || prop === 'exec' || prop === 'command') {
+        return (params: { clickhouse_settings?: ClickHouseSettings }) => {
+          refuse(params);
+          return (value as (p: unknown) => unknown).call(target, params);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+async function streamOf(client: ClickHouseClient, sql: string, settings?: ClickHouseSettings): Promise<Readable> {
+  const r = await client.exec(settings ? { query: sql, clickhouse_settings: settings } : { query: sql });
+  return r.stream;
 }
 
 export async function openStore(config: Config): Promise<Store> {
@@ -34,18 +104,38 @@ export async function openStore(config: Config): Promise<Store> {
       request_timeout: config.clickhouse.requestTimeoutMs,
       application: 'gatewatch',
     });
-    return { client, db, embedded: false, close: () => client.close() };
+    const settings = readOnlySettings(config.api);
+    return { client, db, embedded: false, readOnly: (sql) => streamOf(client, sql, settings), close: () => client.close() };
   }
   const path = chdbPath(config.dataDir);
   mkdirSync(path, { recursive: true });
   // chdb types its Connection against its own copy of @clickhouse/client-common; the shapes
-  // are the same, the declarations are not, hence the cast.
-  type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
-  const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  const client = createClient({ connection });
+  // are the same, the declarations are not, hence the casts.
+  const open = () => statementScopedSettings(createChdbConnection({ path }) as unknown as ClientConnection);
+  const client = createClient({ connection: open() });
   // chDB ignores the client's `database` option; a session-level USE gives unqualified names
   // (as typed by an analyst in `gatewatch query`) the same meaning as on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({ query: `USE ${db}` });
-  return { client, db, embedded: true, path, close: () => client.close() };
+  let ro: ClickHouseClient | undefined;
+  const readOnlyClient = async () => {
+    if (!ro) {
+      const c = createClient({ connection: createChdbConnection({ path }) as unknown as ClientConnection });
+      await c.command({ query: `USE ${db}` });
+      await c.command({ query: `SET ${settingsClause(readOnlySettings(config.api)).replace(/, /g, '; SET ')}` });
+      ro = c;
+    }
+    return ro;
+  };
+  return {
+    client,
+    db,
+    embedded: true,
+    path,
+    readOnly: async (sql) => streamOf(await readOnlyClient(), sql),
+    close: async () => {
+      await ro?.close();
+      await client.close();
+    },
+  };
 }

@@ -1,0 +1,83 @@
+/**
+ * The HTTP API as a fastify plugin: external plugins, then auth, then routes. The server
+ * entry (server.ts) only builds and listens; tests build it with `app.inject`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Config } from '../../schemas/config-schema.js';
+import type { Store } from '../shared/clickhouse.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { IngestGateway } from '../ingest/ingest-gateway.js';
+import type { ApiKeyStore } from './api-keys.js';
+import type { AuditLog } from './audit-log.js';
+import { authPlugin, HttpError } from './auth.js';
+import { ingestRoutes } from './routes/ingest-routes.js';
+import { queryRoutes } from './routes/query-routes.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  keys: ApiKeyStore;
+  audit: AuditLog;
+  ingest: IngestGateway;
+  metrics: Metrics;
+  log: Logger;
+  readiness: ReadinessCheck[];
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: ApiDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    requestTimeout: deps.config.api.requestTimeoutMs,
+    bodyLimit: 1_048_576,
+    trustProxy: false,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(authPlugin, { keys: deps.keys });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+    const status = err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.status(500).send({ error: 'internal error', code: 'internal', requestId: req.id });
+    }
+    const code = err instanceof HttpError ? err.code : err.validation ? 'invalid_request' : (err.code ?? 'error');
+    return reply.status(status).send({ error: err.message, code });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' }));
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { role: 'viewer' } }, async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const c of deps.readiness) {
+      try {
+        await c.check();
+        checks[c.name] = 'ok';
+      } catch (err) {
+        ready = false;
+        checks[c.name] = err instanceof Error ? err.message : String(err);
+      }
+    }
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', { config: { role: 'viewer' } }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
+  await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
+  return app as unknown as App;
+}

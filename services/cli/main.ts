@@ -1,0 +1,91 @@
+/**
+ * The `gatewatch` command line. Every subcommand here does what it says; commands arrive
+ * with the issue that implements them.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FORMATS, type Config, type LogFormat } from '../../schemas/config-schema.js';
+import { loadConfig } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { closeOnSignals, openRuntime } from '../shared/runtime.js';
+import { startAll } from '../start/start-role.js';
+import { startIngestRole } from '../ingest/ingest-role.js';
+import { startApiRole } from '../api/api-role.js';
+import { queryCommand } from './query-command.js';
+import { replayCommand } from './replay-command.js';
+
+function config(): Config {
+  return loadConfig(process.env);
+}
+
+function formatOption(v: string): LogFormat | 'auto' {
+  if (v === 'auto' || (FORMATS as readonly string[]).includes(v)) return v as LogFormat | 'auto';
+  throw new InvalidArgumentError(`expected auto or one of ${FORMATS.join(', ')}`);
+}
+
+export function buildCli(): Command {
+  const program = new Command('gatewatch')
+    .description('Log analytics and anomaly detection for API gateway access logs')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+
+  program
+    .command('start')
+    .description('run every role in one process: ingest, API (embedded store in ./data unless CLICKHOUSE_URL is set)')
+    .action(async () => {
+      await startAll(config());
+    });
+
+  program
+    .command('ingest')
+    .description('run only the Kafka ingest worker (needs KAFKA_BROKERS)')
+    .action(async () => {
+      const c = config();
+      if (c.kafka.brokers.length === 0) throw new ConfigError('KAFKA_BROKERS', 'the ingest role consumes Kafka: set KAFKA_BROKERS (host:port,…)');
+      const rt = await openRuntime(c, { role: 'ingest' });
+      closeOnSignals(rt);
+      await startIngestRole(rt, { runWorker: true });
+    });
+
+  program
+    .command('api')
+    .description('run only the HTTP API (POST /v1/ingest produces to Kafka when KAFKA_BROKERS is set)')
+    .action(async () => {
+      const rt = await openRuntime(config(), { role: 'api' });
+      closeOnSignals(rt);
+      const ingest = await startIngestRole(rt, { runWorker: false });
+      await startApiRole(rt, ingest.gateway);
+    });
+
+  program
+    .command('replay')
+    .description('backfill log files (plain or .gz, one record per line) with their original timestamps')
+    .argument('<files...>', 'log files')
+    .addOption(new Option('--format <format>', 'record format').default('auto').argParser(formatOption))
+    .option('--no-progress', 'no progress bar')
+    .action(async (files: string[], opts: { format: LogFormat | 'auto'; progress: boolean }) => {
+      const totals = await replayCommand(config(), files, { format: opts.format, progress: opts.progress && process.stderr.isTTY === true });
+      const reasons = Object.entries(totals.reasons).map(([k, v]) => `${k}: ${v}`).join(', ');
+      console.log(`replayed ${totals.files} file(s): ${totals.records} records, ${totals.stored + totals.queued} ${totals.queued ? 'queued' : 'stored'}, ${totals.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+    });
+
+  program
+    .command('query')
+    .description('run read-only SQL over the history; a trailing FORMAT clause is honoured')
+    .argument('<sql>', 'a SELECT statement, e.g. "SELECT count() FROM events"')
+    .option('--format <format>', 'ClickHouse output format (default: PrettyCompact on a terminal, TSV otherwise)')
+    .action(async (sql: string, opts: { format?: string }) => {
+      await queryCommand(config(), sql, opts);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`gatewatch: ${message}\n`);
+    process.exit(err instanceof ConfigError ? 78 : 1);
+  }
+}

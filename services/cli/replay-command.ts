@@ -1,0 +1,50 @@
+/** `gatewatch replay FILE…`: backfill through the same pipeline, with a progress bar and final counts. */
+import { existsSync, statSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import type { Config, LogFormat } from '../../schemas/config-schema.js';
+import type { IngestGateway, IngestResult } from '../ingest/ingest-gateway.js';
+import { startIngestRole } from '../ingest/ingest-role.js';
+import { replayFiles, type ReplayTotals } from '../ingest/replay.js';
+import { createLogger } from '../shared/logger.js';
+import { openRuntime } from '../shared/runtime.js';
+import { callServer, findLocalServer, type LocalServer } from './local-server.js';
+
+function serverGateway(server: LocalServer): IngestGateway {
+  return {
+    mode: 'direct',
+    async submit(records, hint, opts) {
+      const body = records.map((r) => (typeof r === 'string' ? r : r.toString('utf8'))).join('\n');
+      const res = await callServer(server, `/v1/ingest?format=${hint}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-ndjson', ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) },
+      });
+      if (!res.ok) throw new Error(`server refused a chunk: ${res.status} ${await res.text()}`);
+      return (await res.json()) as IngestResult;
+    },
+  };
+}
+
+export async function replayCommand(config: Config, files: string[], opts: { format: LogFormat | 'auto'; progress: boolean }): Promise<ReplayTotals> {
+  for (const f of files) if (!existsSync(f) || !statSync(f).isFile()) throw new Error(`not a file: ${f}`);
+  const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  const bar = opts.progress
+    ? new cliProgress.SingleBar({ format: 'replay [{bar}] {percentage}% | {records} records | {stored} stored | {rejected} rejected | {eta_formatted} left', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(totalBytes, 0, { records: 0, stored: 0, rejected: 0 });
+  const onProgress = (bytes: number, t: ReplayTotals) => bar?.update(bytes, { records: t.records, stored: t.stored + t.queued, rejected: t.rejected });
+
+  const server = config.clickhouse.url ? undefined : findLocalServer(config.dataDir);
+  try {
+    if (server) return await replayFiles(files, serverGateway(server), { format: opts.format, chunkRecords: 10_000, onProgress });
+    const rt = await openRuntime(config, { role: 'replay', log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { pretty: false }) });
+    try {
+      const ingest = await startIngestRole(rt, { runWorker: false });
+      return await replayFiles(files, ingest.gateway, { format: opts.format, chunkRecords: config.ingest.batchMaxRows, onProgress });
+    } finally {
+      await rt.close();
+    }
+  } finally {
+    bar?.stop();
+  }
+}

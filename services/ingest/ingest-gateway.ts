@@ -1,0 +1,81 @@
+/**
+ * Where records pushed over HTTP (or replayed from files) go. Embedded mode: straight through
+ * the pipeline into ClickHouse, in batches. Kafka mode: onto the ingest topic, so that the
+ * consumer group does the work and HTTP-shipped logs get the same guarantees as the rest.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import type { LogFormat } from '../../schemas/config-schema.js';
+import type { Metrics } from '../shared/metrics.js';
+import { Batch, writeBatch } from './batch.js';
+import type { EventSink } from './clickhouse-event-sink.js';
+import { FORMAT_HEADER } from './kafka-ingest-worker.js';
+import type { ProcessRecord } from './pipeline/process-record.js';
+
+export interface IngestResult {
+  received: number;
+  /** events written to ClickHouse (embedded mode) */
+  stored: number;
+  /** records dead-lettered, with reasons (embedded mode) */
+  rejected: number;
+  /** records handed to Kafka (Kafka mode); parsing happens in the workers */
+  queued: number;
+  reasons: Record<string, number>;
+  /** the first few rejections, by position in the request */
+  errors: Array<{ index: number; reason: string; detail: string }>;
+}
+
+export interface IngestGateway {
+  readonly mode: 'direct' | 'kafka';
+  submit(records: Array<string | Buffer>, hint: LogFormat | 'auto', opts: { idempotencyKey?: string; source: string }): Promise<IngestResult>;
+}
+
+const MAX_ERRORS = 20;
+
+export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: EventSink; metrics: Metrics; batchMaxRows: number }): IngestGateway {
+  return {
+    mode: 'direct',
+    async submit(records, hint, opts) {
+      const result: IngestResult = { received: records.length, stored: 0, rejected: 0, queued: 0, reasons: {}, errors: [] };
+      const base = opts.idempotencyKey ? `${opts.source}:${opts.idempotencyKey}` : `${opts.source}:${randomUUID()}`;
+      let batch = new Batch();
+      let chunk = 0;
+      const flush = async () => {
+        await writeBatch(deps.sink, batch, `${base}:${chunk++}`, deps.metrics);
+        batch.count(deps.metrics, opts.source);
+        result.stored += batch.events.length;
+        batch = new Batch();
+      };
+      for (let i = 0; i < records.length; i++) {
+        const outcomes = deps.processRecord(records[i]!, hint);
+        for (const o of outcomes) {
+          if (o.kind !== 'dlq') continue;
+          result.rejected++;
+          result.reasons[o.letter.reason] = (result.reasons[o.letter.reason] ?? 0) + 1;
+          if (result.errors.length < MAX_ERRORS) result.errors.push({ index: i, reason: o.letter.reason, detail: o.letter.detail });
+        }
+        batch.add(outcomes, { source: opts.source, offset: String(i) });
+        if (batch.size >= deps.batchMaxRows) await flush();
+      }
+      if (batch.size > 0) await flush();
+      return result;
+    },
+  };
+}
+
+export function createKafkaIngest(deps: { producer: Producer; topic: string }): IngestGateway {
+  return {
+    mode: 'kafka',
+    async submit(records, hint) {
+      const headers = hint === 'auto' ? undefined : { [FORMAT_HEADER]: hint };
+      for (let i = 0; i < records.length; i += 10_000) {
+        await deps.producer.send({
+          topic: deps.topic,
+          acks: -1,
+          messages: records.slice(i, i + 10_000).map((value) => (headers ? { value, headers } : { value })),
+        });
+      }
+      return { received: records.length, stored: 0, rejected: 0, queued: records.length, reasons: {}, errors: [] };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/** Composition root of the ingest role: the pipeline, its sink, and the Kafka worker when configured. */
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Runtime } from '../shared/runtime.js';
+import { buildPipeline } from './build-pipeline.js';
+import { createClickHouseEventSink } from './clickhouse-event-sink.js';
+import { createClickHouseBatchJournal } from './batch-journal.js';
+import { createDirectIngest, createKafkaIngest, type IngestGateway } from './ingest-gateway.js';
+import { KafkaIngestWorker } from './kafka-ingest-worker.js';
+
+export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+  const klog = log.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 5000,
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      if (level <= logLevel.ERROR) klog.error(rest, message);
+      else klog.warn(rest, message);
+    },
+  });
+}
+
+export interface IngestRole {
+  gateway: IngestGateway;
+  worker?: KafkaIngestWorker;
+}
+
+/**
+ * @param runWorker whether this process consumes Kafka (the `api` role alone only produces)
+ */
+export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean }): Promise<IngestRole> {
+  const { config, log, store, metrics } = rt;
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const processRecord = await buildPipeline(config, log);
+  const sink = createClickHouseEventSink(store);
+  if (config.kafka.brokers.length === 0) {
+    log.info('no KAFKA_BROKERS: records enter through POST /v1/ingest and replay');
+    return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows }) };
+  }
+  const kafka = createKafka(config.kafka.brokers, config.kafka.clientId, log);
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  rt.onClose('kafka producer', () => producer.disconnect());
+  const gateway = createKafkaIngest({ producer, topic: config.kafka.topic });
+  if (!opts.runWorker) return { gateway };
+  const worker = new KafkaIngestWorker({ kafka, config, processRecord, sink, journal: createClickHouseBatchJournal(store), metrics, log: log.child({ component: 'ingest-worker' }) });
+  await worker.start();
+  rt.onClose('ingest worker', () => worker.stop());
+  return { gateway, worker };
+}
