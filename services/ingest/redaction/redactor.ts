@@ -61,8 +61,9 @@ export function createRedactor(opts: RedactorOptions = {}) {
   function isSecretParam(name: string): boolean {
     const n = safeDecode(name).toLowerCase().trim();
     if (paramNames.has(n)) return true;
-    // api_key, x-api-key, user_password, accessToken …: the name says what it is
-    return /(?:pass(?:word|wd)?|secret|token|api[-_]?key|signature|session)$/i.test(n);
+    // api_key, subscription-key, user_password, accessToken …: the name says what it is;
+    // a harmless `sort_key` redacted is the price of never storing a real one
+    return /(?:pass(?:word|wd)?|secret|token|[-_.]?key|signature|session|credentials?)$/i.test(n);
   }
 
   /** Replaces every recognised credential in free text. */

@@ -1,0 +1,212 @@
+/**
+ * HTTP ingest, read-only SQL and access control against the real embedded ClickHouse engine
+ * (chDB), through app.inject and over a real socket.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
+import { startIngestRole } from '../../services/ingest/ingest-role.js';
+import { ApiKeyStore } from '../../services/api/api-keys.js';
+import { createAuditLog } from '../../services/api/audit-log.js';
+import { buildApp, type App } from '../../services/api/app.js';
+import { replayFiles } from '../../services/ingest/replay.js';
+import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
+import * as fx from '../fixtures/gateway-logs.js';
+import { silentLog, testConfig, tmpDir } from './helpers.js';
+
+let rt: Runtime;
+let app: App;
+let gateway: IngestGateway;
+const key: Record<string, string> = {};
+const auth = (role: string) => ({ authorization: `Bearer ${key[role]}` });
+
+async function rows<T>(sql: string): Promise<T[]> {
+  return (await (await rt.store.client.query({ query: sql, format: 'JSONEachRow' })).json()) as T[];
+}
+
+beforeAll(async () => {
+  // the fixtures are dated 2026-10/11; retention wide enough that none is "too old"
+  const config = testConfig({ clickhouse: { retentionDays: 3650 }, ingest: { trustedProxies: ['10.0.0.0/8'] } });
+  rt = await openRuntime(config, { role: 'test', log: silentLog });
+  gateway = (await startIngestRole(rt, { runWorker: false })).gateway;
+  const keys = new ApiKeyStore(rt.store);
+  for (const role of ['ingest', 'viewer', 'analyst', 'admin'] as const) key[role] = (await keys.create(`test ${role}`, role)).key;
+  const revoked = await keys.create('revoked', 'admin');
+  await keys.revoke(revoked.id);
+  key.revoked = revoked.key;
+  app = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [] });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await rt?.close();
+});
+
+describe('POST /v1/ingest', () => {
+  it('stores every documented format sent as NDJSON and answers with counts', async () => {
+    const body = [fx.NGINX_COMBINED_XFF, fx.NGINX_JSON, fx.KONG, fx.ENVOY_TEXT, fx.ENVOY_JSON, fx.TRAEFIK, fx.AWS_APIGW, fx.AZURE_APIM, fx.GENERIC, 'garbage line', '{"truncated": '].join('\n');
+    const res = await app.inject({ method: 'POST', url: '/v1/ingest', headers: { ...auth('ingest'), 'content-type': 'application/x-ndjson' }, payload: body });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ received: 11, stored: 10, rejected: 2, queued: 0, reasons: { unknown_format: 1, invalid_json: 1 } });
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ index: 9, reason: 'unknown_format' }),
+      expect.objectContaining({ index: 10, reason: 'invalid_json' }),
+    ]);
+    const stored = await rows<Record<string, unknown>>(`SELECT * EXCEPT ingest_time, toString(client_ip) AS ip FROM events WHERE source_format != '' ORDER BY event_time`);
+    expect(stored).toHaveLength(10);
+    // UInt64 is a JSON string on a server and a number on chDB: compare as numbers
+    const kongRow = stored.find((r) => r.source_format === 'kong')!;
+    const kong = { ...kongRow, bytes_in: Number(kongRow.bytes_in), bytes_out: Number(kongRow.bytes_out) };
+    expect(kong).toMatchObject({
+      event_time: '2026-11-28 10:00:00.000', gateway: 'kong', request_id: 'kong-req-1', method: 'GET', host: 'httpbin.org',
+      path: '/get', route: '/get', query: 'apikey=[REDACTED:param]', status: 200, latency_ms: 1921, bytes_in: 75, bytes_out: 434,
+      ip: '::ffff:127.0.0.1', principal_type: 'consumer', principal_id: 'demo', auth_outcome: 'success', user_agent: 'curl/7.37.1',
+      country: '', city: '', lat: null, lon: null, asn: 0, as_org: '', redacted_fields: 3,
+    });
+    const nginx = stored.find((r) => r.source_format === 'nginx-combined')!;
+    expect(nginx).toMatchObject({ ip: '::ffff:203.0.113.9', status: 401, auth_outcome: 'failure', principal_type: 'basic', principal_id: 'bob', query: 'next=/home&password=[REDACTED:param]', latency_ms: 12 });
+    const envoy = stored.find((r) => r.source_format === 'envoy-json')!;
+    expect(envoy).toMatchObject({ ip: '2001:db8::7', event_time: '2026-11-28 10:00:05.123' });
+    const azure = stored.filter((r) => r.source_format === 'azure-apim');
+    expect(azure.map((r) => r.status)).toEqual([200, 401]);
+    // GeoIP and ASN from the real offline databases: 13.66.x is Microsoft in the US
+    expect(azure[0]).toMatchObject({ country: 'US', asn: 8075, as_org: expect.stringMatching(/microsoft/i) });
+    const all = JSON.stringify(stored);
+    for (const secret of [fx.JWT_ALICE, 'YWxhZGRpbjpvcGVuc2VzYW1l', 's3cr3t-session-id', 'kong-secret-key-123456', 'tk_live_0123456789abcdef0123', 'hunter2', 'abc123secretvalue', 'generic-api-key-value-42', '0123456789abcdef0123456789abcdef']) {
+      expect(all).not.toContain(secret);
+    }
+    const dlq = await rows<{ reason: string; source: string; record: string }>('SELECT reason, source, record FROM dead_letters ORDER BY reason');
+    expect(dlq).toEqual([
+      { reason: 'invalid_json', source: 'http', record: '{"truncated": ' },
+      { reason: 'unknown_format', source: 'http', record: 'garbage line' },
+    ]);
+  });
+
+  it('takes a JSON array, ?format=, and an Idempotency-Key that makes a retry harmless', async () => {
+    const line = '192.0.2.50 - - [28/Nov/2026:11:00:00 +0000] "GET /idem HTTP/1.1" 204 0 "-" "-"';
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({ method: 'POST', url: '/v1/ingest?format=nginx-combined', headers: { ...auth('ingest'), 'content-type': 'application/json', 'idempotency-key': 'batch-42' }, payload: JSON.stringify([line, line]) });
+      expect(res.json()).toMatchObject({ received: 2, stored: 2 });
+    }
+    expect(await rows(`SELECT path FROM events WHERE path = '/idem'`)).toHaveLength(2);
+  });
+
+  it.each([
+    ['an unknown format', '/v1/ingest?format=apache', 'x', 400, 'invalid_request'],
+    ['an empty body', '/v1/ingest', '', 400, 'invalid_body'],
+    ['a broken JSON array', '/v1/ingest', '[1, 2', 400, 'invalid_body'],
+  ])('refuses %s', async (_n, url, payload, status, code) => {
+    const res = await app.inject({ method: 'POST', url, headers: { ...auth('ingest'), 'content-type': 'text/plain' }, payload });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().code).toBe(code);
+  });
+
+  it('refuses a body over the size limit with 413 and stores nothing from it', async () => {
+    const before = await rows<{ c: string }>('SELECT count() AS c FROM events');
+    const big = Buffer.alloc(65 * 1024 * 1024, 0x61);
+    const res = await fetch(`${url()}/v1/ingest`, { method: 'POST', headers: { ...auth('ingest'), 'content-type': 'text/plain' }, body: big });
+    expect(res.status).toBe(413);
+    expect(await rows<{ c: string }>('SELECT count() AS c FROM events')).toEqual(before);
+  });
+});
+
+describe('access control', () => {
+  it.each([
+    ['no key', {}, 'POST', '/v1/ingest', 401],
+    ['a malformed key', { authorization: 'Bearer nope' }, 'POST', '/v1/ingest', 401],
+    ['a well-formed unknown key', { authorization: 'Bearer gw_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'POST', '/v1/ingest', 401],
+    ['a revoked key', 'revoked', 'POST', '/v1/ingest', 401],
+    ['a viewer pushing logs', 'viewer', 'POST', '/v1/ingest', 403],
+    ['an analyst pushing logs', 'analyst', 'POST', '/v1/ingest', 403],
+    ['an ingest key running SQL', 'ingest', 'POST', '/v1/query', 403],
+    ['a viewer running SQL', 'viewer', 'POST', '/v1/query', 403],
+    ['an ingest key reading metrics', 'ingest', 'GET', '/metrics', 403],
+  ])('%s gets %s', async (_n, who, method, path, status) => {
+    const headers = typeof who === 'string' ? auth(who) : who;
+    const res = await app.inject({ method: method as 'GET' | 'POST', url: path, headers: { ...headers, 'content-type': 'application/json' }, payload: method === 'POST' ? JSON.stringify({ sql: 'SELECT 1' }) : undefined });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().code).toBe(status === 401 ? 'unauthenticated' : 'forbidden');
+  });
+
+  it('lets an admin do everything and serves /healthz without a key', async () => {
+    expect((await app.inject({ method: 'GET', url: '/metrics', headers: auth('admin') })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+  });
+
+  it('exposes ingest metrics to a viewer', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: auth('viewer') });
+    expect(res.body).toMatch(/gatewatch_ingest_records_total\{outcome="stored",format="kong",source="http"\} 1/);
+    expect(res.body).toMatch(/gatewatch_ingest_dead_letters_total\{reason="invalid_json"\} 1/);
+    expect(res.body).toMatch(/gatewatch_redactions_total\{type="param"\}/);
+  });
+});
+
+describe('POST /v1/query', () => {
+  it('answers SQL in JSON by default and in the FORMAT asked for', async () => {
+    const json = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: 'SELECT count() AS n FROM events WHERE gateway = {g:String}'.replace('{g:String}', "'kong'") } });
+    expect(json.statusCode).toBe(200);
+    expect(json.json().data.map((r: { n: unknown }) => Number(r.n))).toEqual([1]);
+    const csv = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: "SELECT method, status FROM events WHERE source_format = 'kong' FORMAT CSVWithNames" } });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body).toBe('"method","status"\n"GET",200\n');
+  });
+
+  it.each([
+    ['INSERT', "INSERT INTO events (path) VALUES ('x')"],
+    ['ALTER', 'ALTER TABLE events DELETE WHERE 1'],
+    ['DROP', 'DROP TABLE events'],
+    ['TRUNCATE', 'TRUNCATE TABLE events'],
+    ['SYSTEM', 'SYSTEM DROP MARK CACHE'],
+    ['SET readonly=0', 'SET readonly = 0'],
+    ['a SETTINGS override', 'SELECT count() FROM events SETTINGS readonly = 0'],
+    ['a limit override', 'SELECT count() FROM events SETTINGS max_result_rows = 1000000000'],
+    ['file()', "SELECT * FROM file('/etc/passwd', 'LineAsString')"],
+    ['url()', "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')"],
+    ['remote()', "SELECT * FROM remote('127.0.0.1:9000', system.one)"],
+    ['s3()', "SELECT * FROM s3('http://127.0.0.1:1/b/k.csv', 'CSV')"],
+    ['a scan past the row limit', 'SELECT count() FROM numbers(100000000000)'],
+    ['a billion result rows', 'SELECT number FROM system.numbers LIMIT 1000000000'],
+  ])('refuses %s and leaves the data unchanged', async (_n, sql) => {
+    const before = await rows('SELECT count() AS c, sum(status) AS s FROM events');
+    const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('query_failed');
+    expect(res.json().error.length).toBeGreaterThan(0);
+    expect(await rows('SELECT count() AS c, sum(status) AS s FROM events')).toEqual(before);
+    expect(await rows("SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'events'")).toHaveLength(1);
+  });
+
+  it('audits every query with the key that ran it', async () => {
+    const audited = await rows<{ outcome: string; detail: string }>(`SELECT outcome, detail FROM audit_log WHERE action = 'query' ORDER BY at`);
+    expect(audited.some((a) => a.outcome === 'refused' && a.detail === 'DROP TABLE events')).toBe(true);
+    expect(audited.some((a) => a.outcome === 'ok')).toBe(true);
+  });
+
+  it('keeps the store writable after refused queries (settings do not leak into the session)', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/ingest', headers: auth('ingest'), payload: '192.0.2.51 - - [28/Nov/2026:11:00:00 +0000] "GET /after HTTP/1.1" 200 1 "-" "-"' });
+    expect(res.json()).toMatchObject({ stored: 1 });
+  });
+});
+
+describe('replay', () => {
+  it('backfills plain and gzip files with original timestamps, once even when replayed twice', async () => {
+    const dir = tmpDir();
+    const lines = Array.from({ length: 1500 }, (_, i) => `198.51.100.${i % 250} - - [27/Nov/2026:${String(10 + Math.floor(i / 600)).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')}:00 +0000] "GET /replay/${i} HTTP/1.1" 200 ${i} "-" "replayer"`);
+    writeFileSync(join(dir, 'a.log'), lines.slice(0, 700).join('\n') + '\nnot a log line\n');
+    writeFileSync(join(dir, 'b.log.gz'), gzipSync(lines.slice(700).join('\n')));
+    const files = [join(dir, 'a.log'), join(dir, 'b.log.gz')];
+    const totals = await replayFiles(files, gateway, { format: 'auto', chunkRecords: 400 });
+    expect(totals).toMatchObject({ files: 2, records: 1501, stored: 1500, rejected: 1, reasons: { unknown_format: 1 } });
+    await replayFiles(files, gateway, { format: 'auto', chunkRecords: 400 });
+    const [r] = await rows<{ n: string; d: string; min: string; max: string }>(`SELECT toString(count()) AS n, toString(uniqExact(path)) AS d, toString(min(event_time)) AS min, toString(max(event_time)) AS max FROM events WHERE user_agent = 'replayer'`);
+    expect(r).toEqual({ n: '1500', d: '1500', min: '2026-11-27 10:00:00.000', max: '2026-11-27 12:29:00.000' });
+  });
+});
+
+function url(): string {
+  const a = app.server.address();
+  return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+}

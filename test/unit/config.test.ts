@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../services/shared/config.js';
+import { ConfigError } from '../../services/shared/errors.js';
+
+function file(content: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'gw-cfg-')), 'config.json');
+  writeFileSync(p, content);
+  return p;
+}
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ dataDir: './data', port: 8080, host: '127.0.0.1', clickhouse: { database: 'gatewatch', retentionDays: 90 }, kafka: { brokers: [], topic: 'gateway-logs' } });
+  });
+
+  it('reads the environment', () => {
+    const c = loadConfig({ PORT: '9090', KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093', CLICKHOUSE_URL: 'http://127.0.0.1:8123', GATEWATCH_DATA_DIR: '/tmp/x' });
+    expect(c.port).toBe(9090);
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(c.clickhouse.url).toBe('http://127.0.0.1:8123');
+    expect(c.dataDir).toBe('/tmp/x');
+  });
+
+  it.each([
+    ['a non-numeric PORT', { PORT: '80a' }, 'PORT'],
+    ['a port out of range', { PORT: '70000' }, 'port'],
+    ['a broker without a port', { KAFKA_BROKERS: 'localhost' }, 'kafka.brokers[0]'],
+    ['a ClickHouse URL that is not HTTP', { CLICKHOUSE_URL: 'tcp://x:9000' }, 'clickhouse.url'],
+    ['a short fingerprint key', { GATEWATCH_FINGERPRINT_KEY: 'short' }, 'fingerprintKey'],
+    ['a missing config file', { GATEWATCH_CONFIG: '/nonexistent/gw.json' }, 'GATEWATCH_CONFIG'],
+    ['a config file that is not JSON', { GATEWATCH_CONFIG: file('{ nope') }, 'GATEWATCH_CONFIG'],
+    ['an unknown key (a typo)', { GATEWATCH_CONFIG: file('{"ingest":{"batchMaxRow":5}}') }, 'ingest.batchMaxRow'],
+    ['a wrong type', { GATEWATCH_CONFIG: file('{"clickhouse":{"retentionDays":"ninety"}}') }, 'clickhouse.retentionDays'],
+    ['a bad trusted proxy', { GATEWATCH_CONFIG: file('{"ingest":{"trustedProxies":["10.0.0.0/8","10.0.0.300"]}}') }, 'ingest.trustedProxies[1]'],
+    ['an invalid regex', { GATEWATCH_CONFIG: file('{"redaction":{"extraPatterns":[{"name":"x","regex":"(unclosed"}]}}') }, 'redaction.extraPatterns[0].regex'],
+    ['an unknown per-topic format', { GATEWATCH_CONFIG: file('{"kafka":{"topicFormats":{"t":"apache"}}}') }, 'kafka.topicFormats.t'],
+  ])('refuses %s, naming the key', (_n, env, key) => {
+    let caught: unknown;
+    try {
+      loadConfig(env as Record<string, string>);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).key).toBe(key);
+    expect((caught as Error).message).toContain(key);
+  });
+});
