@@ -18,7 +18,7 @@ import { FORMATS } from '../../schemas/config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import { Mutex } from '../shared/mutex.js';
-import { retryUntil } from '../shared/retry.js';
+import { retryUntil, sleep } from '../shared/retry.js';
 import { Batch, writeBatch } from './batch.js';
 import { batchToken, type BatchJournal, type OffsetRange } from './batch-journal.js';
 import type { EventSink } from './clickhouse-event-sink.js';
@@ -36,6 +36,8 @@ interface PartitionState {
   /** journalled ranges to rebuild exactly; undefined until read after (re)assignment */
   plans?: OffsetRange[];
   fromPlan: boolean;
+  /** the offset this worker knows to be committed: where to rewind to after a failure */
+  committed: bigint;
 }
 
 export interface KafkaIngestWorkerDeps {
@@ -84,7 +86,9 @@ export class KafkaIngestWorker {
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.crashed = e.payload.restart ? undefined : errorMessage(e.payload.error);
-      deps.log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      const entry = { err: errorMessage(e.payload.error), restart: e.payload.restart };
+      if (e.payload.restart) deps.log.warn(entry, 'consumer failed and restarts');
+      else deps.log.error(entry, 'consumer crashed and stopped');
     });
   }
 
@@ -102,7 +106,7 @@ export class KafkaIngestWorker {
       eachBatch: (payload) => this.mutex.run(() => this.onBatch(payload)),
     });
     const tick = Math.max(10, Math.floor(config.ingest.batchMaxAgeMs / 2));
-    this.timer = setInterval(() => void this.mutex.run(() => this.flushAged()).catch((err) => log.warn({ err: errorMessage(err) }, 'timed flush failed')), tick);
+    this.timer = setInterval(() => void this.mutex.run(() => this.flushAged()), tick);
     log.info({ topic: config.kafka.topic, group: this.group }, 'kafka ingest worker started');
   }
 
@@ -146,20 +150,40 @@ export class KafkaIngestWorker {
     }
   }
 
-  private state(topic: string, partition: number): PartitionState {
+  /** State of a partition; created at its first batch after (re)assignment or a rewind, when fetching starts at the committed offset. */
+  private state(topic: string, partition: number, firstOffset: string): PartitionState {
     const key = `${topic}/${partition}`;
     let st = this.partitions.get(key);
     if (!st) {
-      st = { topic, partition, batch: new Batch(), openedAt: this.now(), fromPlan: false };
+      st = { topic, partition, batch: new Batch(), openedAt: this.now(), fromPlan: false, committed: BigInt(firstOffset) };
       this.partitions.set(key, st);
     }
     return st;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * A failure that retrying cannot fix (a bug, an insert that died after writing) leaves the
+   * buffered records resolved but not stored. Drop the partition's state and rewind to the
+   * committed offset: the records come again and the journal rebuilds the same batches.
+   */
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    try {
+      await this.consume(payload);
+    } catch (err) {
+      if (!this.running) return;
+      const { topic, partition } = payload.batch;
+      const st = this.partitions.get(`${topic}/${partition}`);
+      this.partitions.delete(`${topic}/${partition}`);
+      this.deps.log.error({ err: errorMessage(err), topic, partition, rewindTo: st?.committed.toString() }, 'batch failed: rewinding to the last committed offset');
+      if (st) this.consumer.seek({ topic, partition, offset: st.committed.toString() });
+      await sleep(1000, this.abort.signal);
+    }
+  }
+
+  private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!this.running || batch.messages.length === 0) return;
     const { config, processRecord, journal, metrics } = this.deps;
-    const st = this.state(batch.topic, batch.partition);
+    const st = this.state(batch.topic, batch.partition, batch.messages[0]!.offset);
     if (st.plans === undefined) {
       const from = BigInt(batch.messages[0]!.offset);
       st.plans = await this.withStoreRetry(() => journal.pending(this.group, st.topic, st.partition, from), heartbeat);
@@ -196,9 +220,15 @@ export class KafkaIngestWorker {
 
   private async flushAged(): Promise<void> {
     if (!this.running) return;
-    for (const st of this.partitions.values()) {
-      if (st.first !== undefined && !st.fromPlan && this.now() - st.openedAt >= this.deps.config.ingest.batchMaxAgeMs) {
+    for (const [key, st] of this.partitions) {
+      if (st.first === undefined || st.fromPlan || this.now() - st.openedAt < this.deps.config.ingest.batchMaxAgeMs) continue;
+      try {
         await this.flush(st, async () => {});
+      } catch (err) {
+        if (!this.running) return;
+        this.partitions.delete(key);
+        this.deps.log.error({ err: errorMessage(err), topic: st.topic, partition: st.partition, rewindTo: st.committed.toString() }, 'timed flush failed: rewinding to the last committed offset');
+        this.consumer.seek({ topic: st.topic, partition: st.partition, offset: st.committed.toString() });
       }
     }
   }
@@ -214,6 +244,7 @@ export class KafkaIngestWorker {
     await this.withStoreRetry(() => writeBatch(sink, st.batch, token, metrics), heartbeat);
     if (st.batch.letters.length) await this.produceDeadLetters(st);
     await this.consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: (range.last + 1n).toString() }]);
+    st.committed = range.last + 1n;
     st.batch.count(metrics, 'kafka');
     log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: st.batch.events.length, deadLetters: st.batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
     if (fromPlan) st.plans?.shift();
