@@ -58,6 +58,11 @@ export const ConfigSchema = Type.Object(
           description: 'per-topic format override; topics not listed are auto-detected',
         }),
         fromBeginning: Type.Boolean({ default: true }),
+        sessionTimeoutMs: Type.Integer({
+          default: 30_000,
+          minimum: 6000,
+          description: 'how long a silent worker keeps its partitions before the group reassigns them',
+        }),
       },
     ),
     ingest: section(

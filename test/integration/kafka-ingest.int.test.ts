@@ -53,6 +53,8 @@ async function fullyCommitted(groupId: string, topic: string): Promise<boolean> 
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return ends.every((e) => committed?.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
+  } catch {
+    return false; // coordinator not ready yet: ask again
   } finally {
     await admin.disconnect();
   }
