@@ -67,7 +67,7 @@ export const ConfigSchema = Type.Object(
     ),
     ingest: section(
       {
-        batchMaxRows: Type.Integer({ default: 50_000, minimum: 1, maximum: 1_000_000 }),
+        batchMaxRows: Type.Integer({ default: 20_000, minimum: 1, maximum: 1_000_000 }),
         batchMaxAgeMs: Type.Integer({ default: 1000, minimum: 10, maximum: 600_000 }),
         maxRecordBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
         maxBodyBytes: Type.Integer({ default: 64 * 1_048_576, minimum: 1024 }),

@@ -24,6 +24,21 @@ export interface EventSink {
 /** '2026-11-28T10:00:00.123Z' → '2026-11-28 10:00:00.123', the DateTime64 text form. */
 const chTime = (iso: string) => iso.slice(0, 23).replace('T', ' ');
 
+/** Column order of the positional rows written by the sink (JSONCompactEachRow: no key names on the wire). */
+export const EVENT_COLUMNS = [
+  'event_time', 'gateway', 'source_format', 'request_id', 'method', 'host', 'path', 'route', 'query', 'status', 'latency_ms',
+  'bytes_in', 'bytes_out', 'client_ip', 'principal_type', 'principal_id', 'auth_outcome', 'user_agent', 'country', 'city',
+  'lat', 'lon', 'asn', 'as_org', 'redacted_fields',
+] as const;
+
+export function toCompactRow(e: NormalizedEvent): unknown[] {
+  return [
+    chTime(e.event_time), e.gateway, e.source_format, e.request_id, e.method, e.host, e.path, e.route, e.query, e.status, e.latency_ms,
+    e.bytes_in, e.bytes_out, toStoredIp(e.client_ip), e.principal.type, e.principal.id, e.auth_outcome, e.user_agent, e.country, e.city,
+    e.lat, e.lon, e.asn, e.as_org, e.redacted_fields,
+  ];
+}
+
 export function toEventRow(e: NormalizedEvent) {
   return {
     event_time: chTime(e.event_time),
@@ -56,13 +71,13 @@ export function toEventRow(e: NormalizedEvent) {
 
 export function createClickHouseEventSink(store: Store): EventSink {
   const { client, db } = store;
-  async function insert(table: string, values: unknown[], token: string): Promise<void> {
+  async function insert(table: string, values: unknown[], token: string, columns?: readonly string[]): Promise<void> {
     if (values.length === 0) return;
     try {
       await client.insert({
         table: `${db}.${table}`,
         values,
-        format: 'JSONEachRow',
+        ...(columns ? { format: 'JSONCompactEachRow' as const, columns: [...columns] as [string, ...string[]] } : { format: 'JSONEachRow' as const }),
         clickhouse_settings: { insert_deduplication_token: token, insert_deduplicate: 1 },
       });
     } catch (err) {
@@ -72,7 +87,7 @@ export function createClickHouseEventSink(store: Store): EventSink {
     }
   }
   return {
-    insertEvents: (events, token) => insert('events', events.map(toEventRow), token),
+    insertEvents: (events, token) => insert('events', events.map(toCompactRow), token, EVENT_COLUMNS),
     insertDeadLetters: (letters, token) =>
       insert(
         'dead_letters',

@@ -38,6 +38,8 @@ interface PartitionState {
   fromPlan: boolean;
   /** the offset this worker knows to be committed: where to rewind to after a failure */
   committed: bigint;
+  /** set when the partition was rewound or reassigned: queued writes of this state are void */
+  dead?: boolean;
 }
 
 export interface KafkaIngestWorkerDeps {
@@ -60,7 +62,11 @@ export class KafkaIngestWorker {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private stopped = false;
   private crashed: string | undefined;
+  /** the write chain: each batch's journal → insert → DLQ → commit, in order */
+  private inflight: Promise<void> = Promise.resolve();
+  private heartbeat: () => Promise<void> = async () => {};
   private readonly abort = new AbortController();
 
   constructor(private readonly deps: KafkaIngestWorkerDeps) {
@@ -69,8 +75,9 @@ export class KafkaIngestWorker {
     this.now = deps.now ?? Date.now;
     this.consumer = kafka.consumer({
       groupId: this.group,
-      maxBytesPerPartition: 16 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      // bounded fetches keep memory flat: a batch is at most a few fetches' worth of records
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       sessionTimeout: config.kafka.sessionTimeoutMs,
       heartbeatInterval: Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10)),
       retry: { retries: 10 },
@@ -80,6 +87,7 @@ export class KafkaIngestWorker {
       // A new generation restarts fetching at the committed offsets: whatever was buffered
       // (not yet journalled) will come again, and journalled ranges must be re-read.
       void this.mutex.run(async () => {
+        for (const st of this.partitions.values()) st.dead = true;
         this.partitions.clear();
         deps.log.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
       });
@@ -113,16 +121,19 @@ export class KafkaIngestWorker {
   /** Flushes what is buffered, commits it, leaves the group. */
   async stop(): Promise<void> {
     if (!this.running) return;
-    this.running = false;
     if (this.timer) clearInterval(this.timer);
     try {
       await this.mutex.run(async () => {
         // a half-rebuilt journalled range is left to the next owner, which rebuilds it whole
-        for (const st of this.partitions.values()) if (st.first !== undefined && !st.fromPlan) await this.flush(st, async () => {});
+        for (const st of this.partitions.values()) if (st.first !== undefined && !st.fromPlan && !st.dead) await this.flush(st);
+        this.running = false; // the final writes get one attempt each: a store that is down now stays down for us
+        await this.inflight;
       });
     } catch (err) {
       this.deps.log.warn({ err: errorMessage(err) }, 'final flush failed: uncommitted records will be redelivered');
     }
+    this.running = false;
+    this.stopped = true;
     this.abort.abort();
     await this.consumer.disconnect();
     await this.producer.disconnect();
@@ -166,38 +177,52 @@ export class KafkaIngestWorker {
    * buffered records resolved but not stored. Drop the partition's state and rewind to the
    * committed offset: the records come again and the journal rebuilds the same batches.
    */
+  private rewind(st: PartitionState, err: unknown): void {
+    if (!this.running || st.dead) return;
+    st.dead = true;
+    const key = `${st.topic}/${st.partition}`;
+    if (this.partitions.get(key) === st) this.partitions.delete(key);
+    this.deps.log.error({ err: errorMessage(err), topic: st.topic, partition: st.partition, rewindTo: st.committed.toString() }, 'batch failed: rewinding to the last committed offset');
+    try {
+      this.consumer.seek({ topic: st.topic, partition: st.partition, offset: st.committed.toString() });
+    } catch (seekErr) {
+      // not assigned any more (a rebalance came first): the next owner starts at the committed offset anyway
+      this.deps.log.warn({ err: errorMessage(seekErr), topic: st.topic, partition: st.partition }, 'rewind skipped');
+    }
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
+    this.heartbeat = payload.heartbeat;
     try {
       await this.consume(payload);
     } catch (err) {
-      if (!this.running) return;
-      const { topic, partition } = payload.batch;
-      const st = this.partitions.get(`${topic}/${partition}`);
-      this.partitions.delete(`${topic}/${partition}`);
-      this.deps.log.error({ err: errorMessage(err), topic, partition, rewindTo: st?.committed.toString() }, 'batch failed: rewinding to the last committed offset');
-      if (st) this.consumer.seek({ topic, partition, offset: st.committed.toString() });
+      const st = this.partitions.get(`${payload.batch.topic}/${payload.batch.partition}`);
+      if (st) this.rewind(st, err);
       await sleep(1000, this.abort.signal);
     }
   }
 
   private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!this.running || batch.messages.length === 0) return;
+    if (!this.running || batch.messages.length === 0 || isStale()) return;
     const { config, processRecord, journal, metrics } = this.deps;
     const st = this.state(batch.topic, batch.partition, batch.messages[0]!.offset);
     if (st.plans === undefined) {
       const from = BigInt(batch.messages[0]!.offset);
-      st.plans = await this.withStoreRetry(() => journal.pending(this.group, st.topic, st.partition, from), heartbeat);
+      st.plans = await this.withStoreRetry(() => journal.pending(this.group, st.topic, st.partition, from));
       if (st.plans.length) this.deps.log.info({ topic: st.topic, partition: st.partition, ranges: st.plans.length }, 'rebuilding journalled batches');
     }
     const topicHint = config.kafka.topicFormats[batch.topic] ?? 'auto';
     for (const m of batch.messages) {
-      if (!isRunning() || isStale() || !this.running) return;
+      if (!isRunning() || isStale() || !this.running || st.dead) return;
       const offset = BigInt(m.offset);
       // journalled ranges whose records are gone (retention, compaction) are nothing to rebuild
       while (st.first === undefined && st.plans[0] && offset > st.plans[0].last) st.plans.shift();
       const plan = st.plans[0];
       // a batch never straddles the edge of a journalled range
-      if (st.first !== undefined && plan && (st.fromPlan ? offset > plan.last : offset >= plan.first)) await this.flush(st, heartbeat);
+      if (st.first !== undefined && plan && (st.fromPlan ? offset > plan.last : offset >= plan.first)) {
+        await this.flush(st);
+        if (st.dead) return;
+      }
       if (st.first === undefined) {
         st.first = offset;
         st.openedAt = this.now();
@@ -211,55 +236,60 @@ export class KafkaIngestWorker {
       }
       resolveOffset(m.offset);
       const due = st.fromPlan ? offset >= st.plans[0]!.last : st.batch.size >= config.ingest.batchMaxRows;
-      if (due) await this.flush(st, heartbeat);
+      if (due) await this.flush(st);
     }
     metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
-    if (!st.fromPlan && st.first !== undefined && this.now() - st.openedAt >= config.ingest.batchMaxAgeMs) await this.flush(st, heartbeat);
+    if (!st.dead && !st.fromPlan && st.first !== undefined && this.now() - st.openedAt >= config.ingest.batchMaxAgeMs) await this.flush(st);
     await heartbeat();
   }
 
   private async flushAged(): Promise<void> {
     if (!this.running) return;
-    for (const [key, st] of this.partitions) {
-      if (st.first === undefined || st.fromPlan || this.now() - st.openedAt < this.deps.config.ingest.batchMaxAgeMs) continue;
-      try {
-        await this.flush(st, async () => {});
-      } catch (err) {
-        if (!this.running) return;
-        this.partitions.delete(key);
-        this.deps.log.error({ err: errorMessage(err), topic: st.topic, partition: st.partition, rewindTo: st.committed.toString() }, 'timed flush failed: rewinding to the last committed offset');
-        this.consumer.seek({ topic: st.topic, partition: st.partition, offset: st.committed.toString() });
-      }
+    for (const st of this.partitions.values()) {
+      if (st.first !== undefined && !st.fromPlan && !st.dead && this.now() - st.openedAt >= this.deps.config.ingest.batchMaxAgeMs) await this.flush(st);
     }
   }
 
-  /** Journal (unless rebuilding a journalled range), insert, dead-letter, commit; then reset. */
-  private async flush(st: PartitionState, heartbeat: () => Promise<void>): Promise<void> {
+  /**
+   * Hands the partition's batch to the writer and starts a new one. Writes run one at a time,
+   * in order (so commits stay in offset order), while the next batch is being parsed: the
+   * insert runs in ClickHouse's threads, parsing in ours. At most one batch waits behind the
+   * running write; flush returns once the write before it has finished.
+   */
+  private async flush(st: PartitionState): Promise<void> {
     if (st.first === undefined || st.last === undefined) return;
-    const range = { first: st.first, last: st.last };
-    const { journal, sink, metrics, log } = this.deps;
-    const fromPlan = st.fromPlan;
-    if (!fromPlan) await this.withStoreRetry(() => journal.record(this.group, st.topic, st.partition, range), heartbeat);
-    const token = batchToken(this.group, st.topic, st.partition, range);
-    await this.withStoreRetry(() => writeBatch(sink, st.batch, token, metrics), heartbeat);
-    if (st.batch.letters.length) await this.produceDeadLetters(st);
-    await this.consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: (range.last + 1n).toString() }]);
-    st.committed = range.last + 1n;
-    st.batch.count(metrics, 'kafka');
-    log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: st.batch.events.length, deadLetters: st.batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
-    if (fromPlan) st.plans?.shift();
+    const job = { range: { first: st.first, last: st.last }, batch: st.batch, fromPlan: st.fromPlan };
+    if (st.fromPlan) st.plans?.shift();
     st.batch = new Batch();
     delete st.first;
     delete st.last;
     st.fromPlan = false;
+    const previous = this.inflight;
+    this.inflight = previous.then(() => (st.dead || !this.running && this.stopped ? undefined : this.write(st, job))).catch((err: unknown) => this.rewind(st, err));
+    await previous;
   }
 
-  private async produceDeadLetters(st: PartitionState): Promise<void> {
+  /** Journal (unless rebuilding a journalled range), insert, dead-letter, commit. */
+  private async write(st: PartitionState, job: { range: OffsetRange; batch: Batch; fromPlan: boolean }): Promise<void> {
+    const { journal, sink, metrics, log } = this.deps;
+    const { range, batch, fromPlan } = job;
+    if (!fromPlan) await this.withStoreRetry(() => journal.record(this.group, st.topic, st.partition, range));
+    const token = batchToken(this.group, st.topic, st.partition, range);
+    await this.withStoreRetry(() => writeBatch(sink, batch, token, metrics));
+    if (batch.letters.length) await this.produceDeadLetters(st, batch);
+    if (st.dead) return; // a rebalance took the partition: the next owner commits
+    await this.consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: (range.last + 1n).toString() }]);
+    st.committed = range.last + 1n;
+    batch.count(metrics, 'kafka');
+    log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: batch.events.length, deadLetters: batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
+  }
+
+  private async produceDeadLetters(st: PartitionState, batch: Batch): Promise<void> {
     const { config } = this.deps;
     await this.producer.send({
       topic: config.kafka.dlqTopic,
       acks: -1,
-      messages: st.batch.letters.map((l) => ({
+      messages: batch.letters.map((l) => ({
         key: `${st.topic}:${st.partition}:${l.offset}`,
         value: JSON.stringify({ reason: l.reason, detail: l.detail, format: l.format ?? null, topic: l.topic, partition: l.partition, offset: l.offset, record: l.record }),
         headers: { 'gatewatch-reason': l.reason },
@@ -267,7 +297,7 @@ export class KafkaIngestWorker {
     });
   }
 
-  private withStoreRetry<T>(fn: () => Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  private withStoreRetry<T>(fn: () => Promise<T>): Promise<T> {
     const { log, metrics, config } = this.deps;
     return retryUntil(fn, {
       baseMs: 200,
@@ -277,7 +307,8 @@ export class KafkaIngestWorker {
       onRetry: async (err, attempt, waitMs) => {
         metrics.storeFailures.inc();
         log.warn({ err: errorMessage(err), attempt, waitMs }, 'ClickHouse unavailable: holding the batch and retrying');
-        await heartbeat().catch(() => undefined);
+        // keep the partitions while waiting: the group would otherwise hand them to another worker
+        await this.heartbeat().catch(() => undefined);
       },
     });
   }

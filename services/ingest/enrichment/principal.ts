@@ -7,13 +7,23 @@
  * workers that share the key, so "the same token from two countries" stays visible.
  */
 import { createHmac } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AuthOutcome, ParsedRecord, Principal } from '../../../schemas/event-schema.js';
 
 const API_KEY_HEADERS = ['x-api-key', 'apikey', 'api-key', 'x-apikey', 'x-auth-token', 'x-access-token'];
 const API_KEY_PARAMS = new Set(['api_key', 'apikey', 'key', 'access_token', 'token', 'api-key']);
 
-export function createFingerprinter(key: string) {
-  return (credential: string) => 'fp:' + createHmac('sha256', key).update(credential).digest('hex').slice(0, 32);
+/** Keyed fingerprint of a credential; the same few keys repeat all day, so results are cached. */
+export function createFingerprinter(key: string, cacheSize = 10_000) {
+  const cache = new LRUCache<string, string>({ max: cacheSize });
+  return (credential: string) => {
+    let fp = cache.get(credential);
+    if (fp === undefined) {
+      fp = 'fp:' + createHmac('sha256', key).update(credential).digest('hex').slice(0, 32);
+      cache.set(credential, fp);
+    }
+    return fp;
+  };
 }
 export type Fingerprinter = ReturnType<typeof createFingerprinter>;
 

@@ -1,0 +1,153 @@
+/**
+ * npm run bench:ingest [-- --records N --partitions P]
+ *
+ * Pushes N records (default 1,000,000) through Kafka → parse → redact → enrich → ClickHouse
+ * and prints records/s per stage and end to end, plus the worker's peak RSS. The end-to-end
+ * run is a real `gatewatch ingest` process (so its RSS is its own) against a real broker
+ * (started here unless KAFKA_BROKERS is set) and the embedded ClickHouse engine.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { startBroker } from '../../infra/kafka/broker.js';
+import { validateConfig } from '../../services/shared/config.js';
+import { openStore } from '../../services/shared/clickhouse.js';
+import { migrate } from '../../services/shared/migrate.js';
+import { createRecordParser } from '../../services/ingest/parsers/parse-record.js';
+import { buildPipeline } from '../../services/ingest/build-pipeline.js';
+import { createClickHouseEventSink } from '../../services/ingest/clickhouse-event-sink.js';
+import type { NormalizedEvent } from '../../schemas/event-schema.js';
+import { tmpDir } from '../integration/helpers.js';
+import { benchRecords } from './bench-data.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const N = arg('records', 1_000_000);
+const PARTITIONS = arg('partitions', 4);
+const SAMPLE = Math.min(N, 200_000);
+const log = pino({ level: 'warn' });
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatewatch.js');
+
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`records: ${N.toLocaleString('en-US')} (5 formats, 50k client IPs), partitions: ${PARTITIONS}\n`);
+const records = benchRecords(N);
+const sample = records.slice(0, SAMPLE);
+
+// ---- stage 1: parse only
+const parse = createRecordParser({ maxRecordBytes: 1_048_576 });
+let t = performance.now();
+for (const r of sample) parse(r);
+const parseMs = performance.now() - t;
+
+// ---- stage 2: the whole pipeline (parse + redact + principal + GeoIP/ASN enrichment)
+const dataDir = tmpDir('gw-bench-');
+const config = validateConfig({ dataDir, logLevel: 'warn', fingerprintKey: 'bench-fingerprint-key-0123456789abcdef', ingest: { batchMaxRows: 50_000 } });
+const pipeline = await buildPipeline(config, log);
+const events: NormalizedEvent[] = [];
+t = performance.now();
+for (const r of sample) for (const o of pipeline(r)) if (o.kind === 'ok') events.push(o.event);
+const pipelineMs = performance.now() - t;
+
+// ---- stage 3: ClickHouse insert (embedded engine, 50k-row JSONEachRow batches with dedup tokens)
+const insertDir = tmpDir('gw-bench-insert-');
+const store = await openStore(validateConfig({ dataDir: insertDir }));
+await migrate(store, 90, log);
+const sink = createClickHouseEventSink(store);
+t = performance.now();
+for (let i = 0; i < events.length; i += 50_000) await sink.insertEvents(events.slice(i, i + 50_000), `bench-${i}`);
+const insertMs = performance.now() - t;
+await store.close();
+
+// ---- Kafka: produce, then consume-only throughput
+const broker = process.env.KAFKA_BROKERS ? undefined : await startBroker({ heapMb: 1024 });
+const brokers = process.env.KAFKA_BROKERS?.split(',') ?? broker!.brokers;
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+const topic = `bench-${Date.now()}`;
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+const producer = kafka.producer({ allowAutoTopicCreation: false });
+await producer.connect();
+t = performance.now();
+for (let i = 0; i < N; i += 5000) {
+  await producer.send({ topic, acks: 1, messages: records.slice(i, i + 5000).map((value) => ({ value })) });
+}
+const produceMs = performance.now() - t;
+await producer.disconnect();
+
+const consumer = kafka.consumer({ groupId: `${topic}-read`, maxBytesPerPartition: 16 * 2 ** 20, maxBytes: 64 * 2 ** 20 });
+await consumer.connect();
+await consumer.subscribe({ topic, fromBeginning: true });
+let consumed = 0;
+let consumeStart = 0;
+const consumeMs = await new Promise<number>((resolve) => {
+  void consumer.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      if (!consumeStart) consumeStart = performance.now();
+      consumed += batch.messages.length;
+      if (consumed >= N) resolve(performance.now() - consumeStart);
+    },
+  });
+});
+await consumer.disconnect();
+
+// ---- end to end: a real `gatewatch ingest` process
+const groupId = `${topic}-gatewatch`;
+const cfgFile = join(dataDir, 'bench-config.json');
+writeFileSync(cfgFile, JSON.stringify({ kafka: { groupId, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: 20_000, batchMaxAgeMs: 1000 } }));
+const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, GATEWATCH_DATA_DIR: dataDir, GATEWATCH_CONFIG: cfgFile, GATEWATCH_LOG_LEVEL: 'warn', GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key-0123456789abcdef' };
+const child = spawn(process.execPath, [BIN, 'ingest'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const spawnedAt = performance.now();
+let peakRssKb = 0;
+let firstCommitAt = 0;
+const committed = async () => {
+  try {
+    const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } catch {
+    return 0;
+  }
+};
+for (;;) {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  } catch {
+    /* process gone */
+  }
+  const c = await committed();
+  if (c > 0 && !firstCommitAt) firstCommitAt = performance.now();
+  if (c >= N) break;
+  if (child.exitCode !== null) throw new Error(`gatewatch ingest exited with ${child.exitCode}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+const doneAt = performance.now();
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+await admin.disconnect();
+await broker?.stop();
+
+const q = spawnSync(process.execPath, [BIN, 'query', 'SELECT count() FROM events FORMAT TSV'], { env, encoding: 'utf8' });
+const stored = Number(q.stdout.trim());
+
+console.log('stage                                   records/s   (single thread, in-process, ' + SAMPLE.toLocaleString('en-US') + ' records)');
+console.log(`parse                                   ${rate(SAMPLE, parseMs).padStart(10)}`);
+console.log(`parse + redact + principal + GeoIP/ASN  ${rate(SAMPLE, pipelineMs).padStart(10)}`);
+console.log(`ClickHouse insert (chDB, 50k batches)   ${rate(events.length, insertMs).padStart(10)}`);
+console.log(`Kafka produce (kafkajs, acks=1)         ${rate(N, produceMs).padStart(10)}`);
+console.log(`Kafka consume only (kafkajs)            ${rate(N, consumeMs).padStart(10)}`);
+console.log('');
+console.log(`end to end, one gatewatch ingest process, ${N.toLocaleString('en-US')} records:`);
+console.log(`  from process start       ${rate(N, doneAt - spawnedAt).padStart(10)} records/s  (${((doneAt - spawnedAt) / 1000).toFixed(1)} s, includes start-up)`);
+console.log(`  from first commit        ${rate(N, doneAt - firstCommitAt).padStart(10)} records/s  (${((doneAt - firstCommitAt) / 1000).toFixed(1)} s)`);
+console.log(`  peak RSS                 ${(peakRssKb / 1024).toFixed(0).padStart(10)} MB`);
+console.log(`  rows stored              ${stored.toLocaleString('en-US').padStart(10)}  (expected ${N.toLocaleString('en-US')})`);
+process.exit(stored === N ? 0 : 1);
