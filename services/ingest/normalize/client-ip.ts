@@ -9,6 +9,8 @@ import { hostOnly } from '../parsers/field-readers.js';
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 export function parseIp(s: string): Addr | undefined {
   const h = hostOnly(s);
   if (!h || !ipaddr.isValid(h)) return undefined;
@@ -26,6 +28,8 @@ export function createClientIpResolver(trustedProxies: string[]) {
 
   /** Returns the client address as text ('' when nothing valid was logged). */
   return function resolveClientIp(peerIp: string, forwardedFor: string): string {
+    // the common case, a plain IPv4 peer and nobody trusted, needs no parsing
+    if (ranges.length === 0 && DOTTED_QUAD.test(peerIp)) return peerIp;
     const peer = parseIp(peerIp);
     if (!peer) {
       // no usable peer (Envoy's default format logs none): trust nothing but the header's last hop

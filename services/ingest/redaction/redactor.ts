@@ -66,8 +66,16 @@ export function createRedactor(opts: RedactorOptions = {}) {
     return /(?:pass(?:word|wd)?|secret|token|[-_.]?key|signature|session|credentials?)$/i.test(n);
   }
 
+  // Every built-in pattern needs one of these to match: a run of 12+ token characters, a
+  // digit run with separators (cards), an SSN shape, a key block. One pass of this pre-check
+  // lets the common short, plain value skip the eleven patterns. Operator patterns and
+  // percent-encoded text always take the full scan.
+  const mayHoldSecret = /[A-Za-z0-9+/_=.-]{12,}|\d[\d -]{11,}|\d{3}-\d{2}-\d{4}|-----BEGIN|%/;
+  const fullScanAlways = (opts.extraPatterns ?? []).length > 0;
+
   /** Replaces every recognised credential in free text. */
   function text(input: string, tally: RedactionTally): string {
+    if (!fullScanAlways && !mayHoldSecret.test(input)) return input;
     let out = input;
     for (const p of patterns) {
       p.regex.lastIndex = 0;
