@@ -17,7 +17,10 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log: entry }) => {
       const { message, ...rest } = entry;
-      if (level <= logLevel.ERROR) klog.error(rest, message);
+      // kafkajs logs the broker's "coordinator is loading / not available" as errors and then
+      // retries them: those are warnings for an operator
+      const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election/i.test(String(entry.error ?? ''));
+      if (level <= logLevel.ERROR && !transient) klog.error(rest, message);
       else klog.warn(rest, message);
     },
   });

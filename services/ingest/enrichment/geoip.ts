@@ -30,15 +30,19 @@ function packageDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-/** IPv4 ranges as uint32 pairs; IPv6 ranges by their top 64 bits (allocations are ≤ /64). */
+/**
+ * IPv4 ranges as uint32 pairs; IPv6 ranges by their top 64 bits (allocations are /64 or
+ * wider) held as two uint32 halves. Loaded line by line into typed arrays: ~0.5 M ranges
+ * without an object per range.
+ */
 export class AsnTable {
   private constructor(
     private readonly v4Start: Uint32Array,
     private readonly v4End: Uint32Array,
     private readonly v4Asn: Uint32Array,
     private readonly v4Org: Uint32Array,
-    private readonly v6Start: BigUint64Array,
-    private readonly v6End: BigUint64Array,
+    private readonly v6Start: Uint32Array, // [hi, lo] pairs
+    private readonly v6End: Uint32Array,
     private readonly v6Asn: Uint32Array,
     private readonly v6Org: Uint32Array,
     private readonly orgs: string[],
@@ -56,71 +60,90 @@ export class AsnTable {
       }
       return i;
     };
-    const rows = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n');
-    const parseLine = (line: string): [string, string, number, string] | undefined => {
-      const a = line.indexOf(',');
-      const b = line.indexOf(',', a + 1);
-      const c = line.indexOf(',', b + 1);
-      if (a < 0 || b < 0 || c < 0) return undefined;
-      let name = line.slice(c + 1);
-      if (name.startsWith('"')) name = name.slice(1, name.endsWith('"') ? -1 : undefined).replace(/""/g, '"');
-      return [line.slice(0, a), line.slice(a + 1, b), Number(line.slice(b + 1, c)), name];
+    /** Calls fn(start, end, asn, org) per CSV line, without splitting the file into an array. */
+    const eachLine = (file: string, fn: (a: string, b: string, asn: number, name: string) => void) => {
+      const text = readFileSync(join(dir, file), 'latin1');
+      let pos = 0;
+      while (pos < text.length) {
+        let nl = text.indexOf('\n', pos);
+        if (nl < 0) nl = text.length;
+        const a = text.indexOf(',', pos);
+        const b = a < 0 ? -1 : text.indexOf(',', a + 1);
+        const c = b < 0 ? -1 : text.indexOf(',', b + 1);
+        if (c > 0 && c < nl) {
+          let name = text.slice(c + 1, nl);
+          if (name.startsWith('"')) name = name.slice(1, name.endsWith('"') ? -1 : undefined).replace(/""/g, '"');
+          fn(text.slice(pos, a), text.slice(a + 1, b), Number(text.slice(b + 1, c)), Buffer.from(name, 'latin1').toString('utf8'));
+        }
+        pos = nl + 1;
+      }
     };
-    const v4 = rows('asn-ipv4-num.csv');
-    const v4Start = new Uint32Array(v4.length), v4End = new Uint32Array(v4.length), v4Asn = new Uint32Array(v4.length), v4Org = new Uint32Array(v4.length);
+    const grow = (a: Uint32Array) => {
+      const b = new Uint32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    let v4Start = new Uint32Array(1 << 19), v4End = new Uint32Array(1 << 19), v4Asn = new Uint32Array(1 << 19), v4Org = new Uint32Array(1 << 19);
     let n4 = 0;
-    for (const line of v4) {
-      const r = parseLine(line);
-      if (!r) continue;
-      v4Start[n4] = Number(r[0]); v4End[n4] = Number(r[1]); v4Asn[n4] = r[2]; v4Org[n4] = org(r[3]);
+    eachLine('asn-ipv4-num.csv', (a, b, asn, name) => {
+      if (n4 === v4Start.length) [v4Start, v4End, v4Asn, v4Org] = [grow(v4Start), grow(v4End), grow(v4Asn), grow(v4Org)];
+      v4Start[n4] = Number(a); v4End[n4] = Number(b); v4Asn[n4] = asn; v4Org[n4] = org(name);
       n4++;
-    }
-    const v6 = rows('asn-ipv6-num.csv');
-    const v6Start = new BigUint64Array(v6.length), v6End = new BigUint64Array(v6.length), v6Asn = new Uint32Array(v6.length), v6Org = new Uint32Array(v6.length);
+    });
+    let v6Start = new Uint32Array(1 << 18), v6End = new Uint32Array(1 << 18), v6Asn = new Uint32Array(1 << 17), v6Org = new Uint32Array(1 << 17);
     let n6 = 0;
-    for (const line of v6) {
-      const r = parseLine(line);
-      if (!r) continue;
-      v6Start[n6] = BigInt(r[0]) >> 64n; v6End[n6] = BigInt(r[1]) >> 64n; v6Asn[n6] = r[2]; v6Org[n6] = org(r[3]);
+    eachLine('asn-ipv6.csv', (a, b, asn, name) => {
+      const s = ipv6High64(a), e = ipv6High64(b);
+      if (!s || !e) return;
+      if (n6 === v6Asn.length) [v6Start, v6End, v6Asn, v6Org] = [grow(v6Start), grow(v6End), grow(v6Asn), grow(v6Org)];
+      v6Start[2 * n6] = s[0]; v6Start[2 * n6 + 1] = s[1]; v6End[2 * n6] = e[0]; v6End[2 * n6 + 1] = e[1];
+      v6Asn[n6] = asn; v6Org[n6] = org(name);
       n6++;
-    }
-    return new AsnTable(v4Start.subarray(0, n4), v4End.subarray(0, n4), v4Asn.subarray(0, n4), v4Org.subarray(0, n4), v6Start.subarray(0, n6), v6End.subarray(0, n6), v6Asn.subarray(0, n6), v6Org.subarray(0, n6), orgs);
-  }
-
-  private static search<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike<T>, x: T): number {
-    let lo = 0, hi = starts.length - 1, found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! <= x) { found = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return found >= 0 && x <= ends[found]! ? found : -1;
+    });
+    return new AsnTable(
+      v4Start.slice(0, n4), v4End.slice(0, n4), v4Asn.slice(0, n4), v4Org.slice(0, n4),
+      v6Start.slice(0, 2 * n6), v6End.slice(0, 2 * n6), v6Asn.slice(0, n6), v6Org.slice(0, n6), orgs,
+    );
   }
 
   lookup(ip: string): { asn: number; as_org: string } | undefined {
     if (ip.includes(':')) {
-      const hi = ipv6High64(ip);
-      if (hi === undefined) return undefined;
-      const i = AsnTable.search(this.v6Start, this.v6End, hi);
-      return i < 0 ? undefined : { asn: this.v6Asn[i]!, as_org: this.orgs[this.v6Org[i]!]! };
+      const x = ipv6High64(ip);
+      if (!x) return undefined;
+      const cmp = (arr: Uint32Array, i: number) => (arr[2 * i]! !== x[0] ? arr[2 * i]! - x[0] : arr[2 * i + 1]! - x[1]);
+      let lo = 0, hi = this.v6Asn.length - 1, found = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (cmp(this.v6Start, mid) <= 0) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      return found >= 0 && cmp(this.v6End, found) >= 0 ? { asn: this.v6Asn[found]!, as_org: this.orgs[this.v6Org[found]!]! } : undefined;
     }
     const p = ip.split('.');
     if (p.length !== 4) return undefined;
     const x = ((+p[0]! << 24) >>> 0) + (+p[1]! << 16) + (+p[2]! << 8) + +p[3]!;
-    const i = AsnTable.search(this.v4Start, this.v4End, x);
-    return i < 0 ? undefined : { asn: this.v4Asn[i]!, as_org: this.orgs[this.v4Org[i]!]! };
+    let lo = 0, hi = this.v4Start.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.v4Start[mid]! <= x) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return found >= 0 && x <= this.v4End[found]! ? { asn: this.v4Asn[found]!, as_org: this.orgs[this.v4Org[found]!]! } : undefined;
   }
 }
 
-function ipv6High64(ip: string): bigint | undefined {
-  const [head = '', tail] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail ? tail.split(':') : [];
-  if (t.some((g) => g.includes('.')) || h.some((g) => g.includes('.'))) return undefined;
-  const groups = tail !== undefined ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+/** The top 64 bits of an IPv6 address as [high 32, low 32], or undefined. */
+export function ipv6High64(ip: string): [number, number] | undefined {
+  const dbl = ip.indexOf('::');
+  let groups: string[];
+  if (dbl >= 0) {
+    const head = ip.slice(0, dbl) ? ip.slice(0, dbl).split(':') : [];
+    const tail = ip.slice(dbl + 2) ? ip.slice(dbl + 2).split(':') : [];
+    if (tail.some((g) => g.includes('.'))) tail.splice(-1, 1, '0', '0'); // embedded IPv4 sits in the low 32 bits
+    groups = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+  } else groups = ip.split(':');
   if (groups.length !== 8) return undefined;
-  let v = 0n;
-  for (const g of groups.slice(0, 4)) v = (v << 16n) | BigInt(parseInt(g || '0', 16));
-  return v;
+  const g = groups.slice(0, 4).map((x) => parseInt(x || '0', 16));
+  if (g.some((x) => !(x >= 0 && x <= 0xffff))) return undefined;
+  return [((g[0]! << 16) | g[1]!) >>> 0, ((g[2]! << 16) | g[3]!) >>> 0];
 }
 
 export interface GeoLookupOptions {
