@@ -34,6 +34,7 @@ describe('GeoIP and ASN enrichment', () => {
     expect(ipv6High64('2001:db8::1')).toEqual([0x20010db8, 0]);
     expect(ipv6High64('2001:db8:1:2:3:4:5:6')).toEqual([0x20010db8, 0x00010002]);
     expect(ipv6High64('::ffff:1.2.3.4')).toEqual([0, 0]);
-    expect(ipv6High64('2001:db8::zzzz')).toBeUndefined();
+    expect(ipv6High64('2001:zzzz::1')).toBeUndefined();
+    expect(ipv6High64('1:2:3')).toBeUndefined();
   });
 });
