@@ -11,6 +11,7 @@ import { buildPipeline } from '../../services/ingest/build-pipeline.js';
 import { createClickHouseEventSink, type EventSink } from '../../services/ingest/clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from '../../services/ingest/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
+import { createKafkaIngest } from '../../services/ingest/ingest-gateway.js';
 import { StoreUnavailableError } from '../../services/shared/errors.js';
 import type { Config } from '../../schemas/config-schema.js';
 import { JWT_ALICE } from '../fixtures/gateway-logs.js';
@@ -195,6 +196,31 @@ describe('Kafka → ClickHouse', () => {
       expect(inserts).toBeGreaterThan(records.length / 300); // the crashed batch was written again…
       expect(await count(`SELECT count() AS n FROM events WHERE ${where}`)).toBe(records.length); // …and stored once
       expect(await count(`SELECT uniqExact(if(request_id != '', request_id, path)) AS n FROM events WHERE ${where}`)).toBe(records.length);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('in Kafka mode, HTTP-shipped records go through the topic and keep their ?format= pin', async () => {
+    const topic = unique('http-kafka');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const gateway = createKafkaIngest({ producer, topic });
+    // a generic-JSON record that would be auto-detected as Kong: the pin must win
+    const line = JSON.stringify({ started_at: Date.UTC(2026, 10, 28, 9), request: { method: 'GET' }, latencies: {}, timestamp: '2026-11-28T09:00:00Z', method: 'get', url: `/pinned/${topic}`, status: 201 });
+    const result = await gateway.submit([line, line], 'generic-json', { source: 'http' });
+    expect(result).toMatchObject({ received: 2, queued: 2, stored: 0 });
+    await producer.disconnect();
+    const config = configFor(topic);
+    const worker = await startWorker(config, createClickHouseEventSink(rt.store));
+    try {
+      await waitFor(() => fullyCommitted(config.kafka.groupId, topic), (d) => d, { what: 'offsets committed' });
+      const stored = (await (await rt.store.client.query({ query: `SELECT source_format, status FROM events WHERE path = '/pinned/${topic}'`, format: 'JSONEachRow' })).json()) as Array<{ source_format: string; status: number }>;
+      expect(stored).toEqual([{ source_format: 'generic-json', status: 201 }, { source_format: 'generic-json', status: 201 }]);
     } finally {
       await worker.stop();
     }
