@@ -62,7 +62,6 @@ export class KafkaIngestWorker {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private stopped = false;
   private crashed: string | undefined;
   /** the write chain: each batch's journal → insert → DLQ → commit, in order */
   private inflight: Promise<void> = Promise.resolve();
@@ -133,7 +132,6 @@ export class KafkaIngestWorker {
       this.deps.log.warn({ err: errorMessage(err) }, 'final flush failed: uncommitted records will be redelivered');
     }
     this.running = false;
-    this.stopped = true;
     this.abort.abort();
     await this.consumer.disconnect();
     await this.producer.disconnect();
@@ -265,7 +263,7 @@ export class KafkaIngestWorker {
     delete st.last;
     st.fromPlan = false;
     const previous = this.inflight;
-    this.inflight = previous.then(() => (st.dead || !this.running && this.stopped ? undefined : this.write(st, job))).catch((err: unknown) => this.rewind(st, err));
+    this.inflight = previous.then(() => (st.dead ? undefined : this.write(st, job))).catch((err: unknown) => this.rewind(st, err));
     await previous;
   }
 
