@@ -45,7 +45,8 @@ describe('gatewatch ingest killed mid-stream', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer();
+    // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const send = async (part: typeof records) => {
       for (let i = 0; i < part.length; i += 1000) await producer.send({ topic, messages: part.slice(i, i + 1000).map((r) => ({ value: r.value })) });

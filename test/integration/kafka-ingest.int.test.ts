@@ -38,7 +38,8 @@ async function produce(topic: string, values: string[], partitions = 3): Promise
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   await admin.disconnect();
-  const producer = kafka.producer();
+  // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < values.length; i += 500) {
     await producer.send({ topic, messages: values.slice(i, i + 500).map((value, j) => ({ key: String(i + j), value })) });
@@ -207,7 +208,8 @@ describe('Kafka → ClickHouse', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer();
+    // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const gateway = createKafkaIngest({ producer, topic });
     // a generic-JSON record that would be auto-detected as Kong: the pin must win
