@@ -105,8 +105,10 @@ export class ApiKeyStore {
     const parsed = parseKey(presented);
     await this.load();
     let row = parsed ? this.cache.get(parsed.id) : undefined;
-    if (parsed && !row) {
-      await this.load(true); // a key created by another process moments ago
+    // a key created by another process moments ago: look again, but at most once a second,
+    // so that a flood of made-up ids cannot turn into a flood of ClickHouse queries
+    if (parsed && !row && this.now() - this.loadedAt > 1000) {
+      await this.load(true);
       row = this.cache.get(parsed.id);
     }
     const expected = row ? Buffer.from(row.secret_hash, 'hex') : DUMMY;
