@@ -2,7 +2,8 @@
  * The one configuration schema: TypeBox gives both the TypeScript type and the validator, and
  * defaults live here, next to each key, not scattered through the code that reads them.
  */
-import { Type, type Static, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TBoolean, type TProperties } from '@sinclair/typebox';
+import { PII_ACTIONS, REDACTION_RULES, type RedactionRule } from './redaction-schema.js';
 
 const FieldMapping = Type.Record(Type.String(), Type.String(), {
   description: 'normalized field name → dotted path in the source record',
@@ -71,6 +72,7 @@ export const ConfigSchema = Type.Object(
         batchMaxAgeMs: Type.Integer({ default: 1000, minimum: 10, maximum: 600_000 }),
         maxRecordBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
         maxBodyBytes: Type.Integer({ default: 64 * 1_048_576, minimum: 1024 }),
+        storeHeaders: Type.Boolean({ default: true, description: 'store the request headers the gateway logged (redacted) in events.headers' }),
         maxFutureSkewSec: Type.Integer({ default: 300, minimum: 0 }),
         maxEventAgeDays: Type.Optional(Type.Integer({ minimum: 1, description: 'default: clickhouse.retentionDays' })),
         trustedProxies: Type.Array(Type.String(), {
@@ -103,11 +105,31 @@ export const ConfigSchema = Type.Object(
     ),
     redaction: section(
       {
-        extraHeaderNames: Type.Array(Type.String(), { default: [] }),
-        extraParamNames: Type.Array(Type.String(), { default: [] }),
-        extraPatterns: Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z0-9_]+$' }), regex: Type.String() }), {
+        rules: Type.Object(
+          Object.fromEntries(REDACTION_RULES.map((r) => [r, Type.Boolean({ default: true })])) as Record<RedactionRule, TBoolean>,
+          { default: {}, additionalProperties: false, description: 'rule toggles: every rule is on unless set to false' },
+        ),
+        extraHeaderNames: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
+          description: 'more words that make a header secret (matched anywhere in the lower-cased name)',
         }),
+        extraParamNames: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'more query, form and field names whose value is secret' }),
+        extraPatterns: Type.Array(
+          Type.Object(
+            { name: Type.String({ pattern: '^[a-z0-9_]{1,40}$' }), regex: Type.String({ minLength: 1, maxLength: 2000, description: 'RE2 syntax (linear time)' }) },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+        privacyMode: Type.Boolean({ default: false, description: 'GDPR: pseudonymise principals, client IPs and e-mail addresses with the keyed HMAC' }),
+        pii: Type.Object(
+          {
+            email: Type.Union(PII_ACTIONS.map((a) => Type.Literal(a)), { default: 'keep' }),
+            clientIp: Type.Union(PII_ACTIONS.map((a) => Type.Literal(a)), { default: 'keep' }),
+            principal: Type.Union([Type.Literal('keep'), Type.Literal('hash')], { default: 'keep' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
     ),
     fingerprintKey: Type.Optional(

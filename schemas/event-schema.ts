@@ -32,6 +32,9 @@ export const NormalizedEventSchema = Type.Object(
     principal: PrincipalSchema,
     auth_outcome: Type.Union(AUTH_OUTCOMES.map((t) => Type.Literal(t))),
     user_agent: Type.String(),
+    headers: Type.Record(Type.String(), Type.String(), {
+      description: 'request headers as logged by the gateway, redacted: a secret header keeps its name, its value becomes [REDACTED:type]',
+    }),
     country: Type.String({ description: 'ISO 3166-1 alpha-2, empty when unknown' }),
     city: Type.String(),
     lat: Type.Union([Type.Number(), Type.Null()]),

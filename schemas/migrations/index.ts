@@ -124,4 +124,13 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY at`,
     ],
   },
+  {
+    version: 4,
+    name: 'redacted request headers',
+    statements: ({ db }) => [
+      // Request headers as the gateway logged them, after redaction: secret headers keep their
+      // name and lose their value, so an analyst sees that a credential was sent, never which.
+      `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS headers Map(LowCardinality(String), String) CODEC(ZSTD(1)) AFTER user_agent`,
+    ],
+  },
 ];

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
 import { createRecordParser } from './parsers/parse-record.js';
 import { createRedactor } from './redaction/redactor.js';
+import { createPseudonymizer, resolvePiiPolicy } from './redaction/pii.js';
 import { createFingerprinter } from './enrichment/principal.js';
 import { createClientIpResolver } from './normalize/client-ip.js';
 import { openGeoLookup } from './enrichment/geoip.js';
@@ -34,18 +35,25 @@ export function fingerprintKey(config: Config, log: Logger): string {
 
 export async function buildPipeline(config: Config, log: Logger, now: () => number = Date.now): Promise<ProcessRecord> {
   const geo = await openGeoLookup(config.enrichment);
+  // one key for credential fingerprints and PII pseudonyms, so both stay stable across workers
+  const key = fingerprintKey(config, log);
   return createPipeline({
     parse: createRecordParser({
       maxRecordBytes: config.ingest.maxRecordBytes,
       ...(config.ingest.nginxJsonFields ? { nginxJsonFields: config.ingest.nginxJsonFields } : {}),
       ...(config.ingest.genericFields ? { genericFields: config.ingest.genericFields } : {}),
     }),
-    redactor: createRedactor(config.redaction),
-    fingerprint: createFingerprinter(fingerprintKey(config, log)),
+    redactor: createRedactor({
+      ...config.redaction,
+      pii: resolvePiiPolicy(config.redaction.privacyMode, config.redaction.pii),
+      pseudonymize: createPseudonymizer(key),
+    }),
+    fingerprint: createFingerprinter(key),
     resolveClientIp: createClientIpResolver(config.ingest.trustedProxies),
     geo,
     now,
     maxFutureSkewMs: config.ingest.maxFutureSkewSec * 1000,
+    storeHeaders: config.ingest.storeHeaders,
     maxEventAgeMs: (config.ingest.maxEventAgeDays ?? config.clickhouse.retentionDays) * DAY_MS,
   });
 }

@@ -27,46 +27,16 @@ const chTime = (iso: string) => iso.slice(0, 23).replace('T', ' ');
 /** Column order of the positional rows written by the sink (JSONCompactEachRow: no key names on the wire). */
 export const EVENT_COLUMNS = [
   'event_time', 'gateway', 'source_format', 'request_id', 'method', 'host', 'path', 'route', 'query', 'status', 'latency_ms',
-  'bytes_in', 'bytes_out', 'client_ip', 'principal_type', 'principal_id', 'auth_outcome', 'user_agent', 'country', 'city',
+  'bytes_in', 'bytes_out', 'client_ip', 'principal_type', 'principal_id', 'auth_outcome', 'user_agent', 'headers', 'country', 'city',
   'lat', 'lon', 'asn', 'as_org', 'redacted_fields',
 ] as const;
 
 export function toCompactRow(e: NormalizedEvent): unknown[] {
   return [
     chTime(e.event_time), e.gateway, e.source_format, e.request_id, e.method, e.host, e.path, e.route, e.query, e.status, e.latency_ms,
-    e.bytes_in, e.bytes_out, toStoredIp(e.client_ip), e.principal.type, e.principal.id, e.auth_outcome, e.user_agent, e.country, e.city,
+    e.bytes_in, e.bytes_out, toStoredIp(e.client_ip), e.principal.type, e.principal.id, e.auth_outcome, e.user_agent, e.headers, e.country, e.city,
     e.lat, e.lon, e.asn, e.as_org, e.redacted_fields,
   ];
-}
-
-export function toEventRow(e: NormalizedEvent) {
-  return {
-    event_time: chTime(e.event_time),
-    gateway: e.gateway,
-    source_format: e.source_format,
-    request_id: e.request_id,
-    method: e.method,
-    host: e.host,
-    path: e.path,
-    route: e.route,
-    query: e.query,
-    status: e.status,
-    latency_ms: e.latency_ms,
-    bytes_in: e.bytes_in,
-    bytes_out: e.bytes_out,
-    client_ip: toStoredIp(e.client_ip),
-    principal_type: e.principal.type,
-    principal_id: e.principal.id,
-    auth_outcome: e.auth_outcome,
-    user_agent: e.user_agent,
-    country: e.country,
-    city: e.city,
-    lat: e.lat,
-    lon: e.lon,
-    asn: e.asn,
-    as_org: e.as_org,
-    redacted_fields: e.redacted_fields,
-  };
 }
 
 export function createClickHouseEventSink(store: Store): EventSink {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import ipaddr from 'ipaddr.js';
+import { RE2JS } from 're2js';
 import { ConfigSchema, type Config } from '../../schemas/config-schema.js';
 import { ConfigError, errorMessage } from './errors.js';
 
@@ -23,11 +24,19 @@ const ENV_KEYS: Array<[string, string, (v: string) => unknown]> = [
   ['KAFKA_BROKERS', 'kafka.brokers', (v) => v.split(',').map((b) => b.trim()).filter(Boolean)],
   ['KAFKA_TOPIC', 'kafka.topic', (v) => v],
   ['GATEWATCH_FINGERPRINT_KEY', 'fingerprintKey', (v) => v],
+  ['GATEWATCH_PRIVACY_MODE', 'redaction.privacyMode', (v) => boolean('GATEWATCH_PRIVACY_MODE', v)],
 ];
 
 function integer(name: string, v: string): number {
   if (!/^\d+$/.test(v.trim())) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+function boolean(name: string, v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(v)}`);
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
@@ -103,11 +112,18 @@ function checkSemantics(config: Config): void {
       throw new ConfigError(`ingest.trustedProxies[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
     }
   });
+  // Operator patterns run on RE2: linear time on any input, so a pattern cannot turn a
+  // hostile log line into a ReDoS. Backreferences and lookarounds are refused here.
+  const seen = new Set<string>();
   config.redaction.extraPatterns.forEach((p, i) => {
+    let re: RE2JS;
     try {
-      new RegExp(p.regex, 'g');
+      re = RE2JS.compile(p.regex);
     } catch (err) {
-      throw new ConfigError(`redaction.extraPatterns[${i}].regex`, errorMessage(err));
+      throw new ConfigError(`redaction.extraPatterns[${i}].regex`, `not a valid RE2 pattern (linear-time syntax: no backreferences or lookarounds): ${errorMessage(err)}`);
     }
+    if (re.matches('')) throw new ConfigError(`redaction.extraPatterns[${i}].regex`, 'matches the empty string: it would mark every position of every value');
+    if (seen.has(p.name)) throw new ConfigError(`redaction.extraPatterns[${i}].name`, `duplicate pattern name ${JSON.stringify(p.name)}`);
+    seen.add(p.name);
   });
 }

@@ -13,16 +13,7 @@ const geo: GeoLookup = {
   lookup: (ip) =>
     ip === '203.0.113.9' ? { country: 'FR', city: 'Paris', lat: 48.85, lon: 2.35, asn: 64500, as_org: 'Example Transit' } : NO_GEO,
 };
-const pipeline = createPipeline({
-  parse: createRecordParser({ maxRecordBytes: 1_048_576 }),
-  redactor: createRedactor(),
-  fingerprint: createFingerprinter('k'.repeat(32)),
-  resolveClientIp: createClientIpResolver(['10.0.0.0/8', '127.0.0.1']),
-  geo,
-  now: () => NOW,
-  maxFutureSkewMs: 300_000,
-  maxEventAgeMs: 90 * 86_400_000,
-});
+const pipeline = createPipeline(pipelineDeps());
 const one = (o: RecordOutcome[]) => {
   const r = o[0];
   if (!r || r.kind !== 'ok') throw new Error(`expected an event, got ${JSON.stringify(o)}`);
@@ -122,10 +113,11 @@ function pipelineDeps() {
     parse: createRecordParser({ maxRecordBytes: 1_048_576 }),
     redactor: createRedactor(),
     fingerprint: createFingerprinter('k'.repeat(32)),
-    resolveClientIp: createClientIpResolver([]),
+    resolveClientIp: createClientIpResolver(['10.0.0.0/8', '127.0.0.1']),
     geo,
     now: () => NOW,
     maxFutureSkewMs: 300_000,
     maxEventAgeMs: 90 * 86_400_000,
+    storeHeaders: true,
   };
 }

@@ -22,7 +22,12 @@ export interface PipelineDeps {
   now: () => number;
   maxFutureSkewMs: number;
   maxEventAgeMs: number;
+  /** keep the (redacted) request headers on the event */
+  storeHeaders: boolean;
 }
+
+/** Headers that already have a column, or that the parsers add for their own use. */
+const HEADERS_NOT_STORED = new Set(['host', 'user-agent', 'x-gatewatch-aws-error']);
 
 export interface DeadLetter {
   reason: RejectReason;
@@ -58,19 +63,19 @@ export function createPipeline(deps: PipelineDeps) {
 
     const principal = extractPrincipal(rec, deps.fingerprint);
     const tally = new RedactionTally();
-    const path = deps.redactor.path(clip(rec.path), tally);
-    const query = deps.redactor.query(clip(rec.query), tally);
-    // headers are dropped here; each secret one the gateway logged still counts as caught
-    for (const [name, value] of Object.entries(rec.headers)) if (value && deps.redactor.isSecretHeader(name)) tally.add(name === 'cookie' ? 'cookie' : 'header');
+    const { redactor } = deps;
+    const path = redactor.path(clip(rec.path), tally);
+    const query = redactor.query(clip(rec.query), tally);
+    const headers = redactor.headers(rec.headers, tally, HEADERS_NOT_STORED);
     const clientIp = deps.resolveClientIp(rec.peerIp, rec.forwardedFor);
-    const geo = deps.geo.lookup(clientIp);
+    const geo = deps.geo.lookup(clientIp); // on the real address: a pseudonymised one has no place
     const event: NormalizedEvent = {
       event_time: new Date(rec.eventTimeMs).toISOString(),
       gateway: clip(rec.gateway, 256),
       source_format: format,
-      request_id: deps.redactor.text(clip(rec.requestId, 256), tally),
+      request_id: redactor.text(clip(rec.requestId, 256), tally),
       method: clip(rec.method, 16),
-      host: deps.redactor.text(clip(rec.host, 256), tally),
+      host: redactor.text(clip(rec.host, 256), tally),
       path,
       route: routeTemplate(path),
       query,
@@ -78,10 +83,11 @@ export function createPipeline(deps: PipelineDeps) {
       latency_ms: rec.latencyMs,
       bytes_in: Math.round(rec.bytesIn),
       bytes_out: Math.round(rec.bytesOut),
-      client_ip: clientIp,
-      principal: { type: principal.type, id: deps.redactor.text(clip(principal.id, 256), tally) },
+      client_ip: redactor.pii.ip(clientIp),
+      principal: { type: principal.type, id: redactor.pii.principal(redactor.text(clip(principal.id, 256), tally)) },
       auth_outcome: authOutcome(rec.status, principal, rec),
-      user_agent: deps.redactor.text(clip(rec.userAgent, 1024), tally),
+      user_agent: redactor.text(clip(rec.userAgent, 1024), tally),
+      headers: deps.storeHeaders ? headers : {},
       ...geo,
       redacted_fields: Math.min(tally.total, 65_535),
     };

@@ -1,27 +1,32 @@
 /**
  * Redaction: the one place secrets are removed from a record, before anything is stored,
- * dead-lettered or logged. Pure: no I/O, no clock. A secret is replaced by a typed marker
- * `[REDACTED:type]`, never truncated; each replacement is counted per type so that an
- * operator can see what was caught.
+ * dead-lettered or logged. Pure: no I/O, no clock.
+ *
+ * Invariants:
+ * - a secret is replaced by a typed marker `[REDACTED:type]`, never truncated, and counted;
+ * - every scan is linear in its input (bounded repetitions only; operator patterns run on
+ *   RE2, which cannot backtrack), and nothing here throws on any string;
+ * - when unsure, redact: a name that sounds secret loses its value whatever the value is.
  */
-import { SECRET_PATTERNS, type SecretPattern } from './secret-patterns.js';
+import { isIP, isIPv4 } from 'node:net';
+import { RE2JS } from 're2js';
+import { NAMED_VALUE_WORDS, SECRET_PATTERNS, TRIGGER_PARTS, type SecretPattern } from './secret-patterns.js';
+import { AUTHORIZATION_HEADERS, COOKIE_HEADERS, IP_HEADERS, URL_HEADERS, createNamePredicates } from './secret-names.js';
+import { EMAIL_REGEX, KEEP_ALL, createPiiTransforms, type PiiPolicy, type Pseudonymizer } from './pii.js';
+import { REDACTION_RULES, type RedactionRule } from '../../../schemas/redaction-schema.js';
 
-export const SECRET_HEADER_WORDS = ['authorization', 'cookie', 'token', 'secret', 'key', 'password', 'passwd', 'session', 'auth', 'signature', 'credential'];
-
-export const SECRET_PARAM_NAMES = [
-  'password', 'passwd', 'pwd', 'pass', 'secret', 'token', 'access_token', 'refresh_token', 'id_token',
-  'api_key', 'apikey', 'api-key', 'key', 'signature', 'sig', 'client_secret', 'code', 'auth', 'session',
-  'sessionid', 'session_id', 'jwt', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token', 'private_key',
-  'otp', 'pin', 'ssn', 'credit_card', 'card_number', 'cvv',
-];
-
-/** Path segments after which the next segment is a credential (`/reset/<token>`). */
-const PATH_SECRET_PREFIXES = new Set(['reset', 'reset-password', 'token', 'tokens', 'key', 'keys', 'apikey', 'api-key', 'apikeys', 'secret', 'verify', 'confirm', 'activate', 'invite', 'magic', 'magic-link', 'unsubscribe', 'session', 'sessions', 'password']);
+export { REDACTION_RULES, type RedactionRule };
 
 export interface RedactorOptions {
+  /** rule toggles: every rule is on unless set to false */
+  rules?: Partial<Record<RedactionRule, boolean>>;
   extraHeaderNames?: string[];
   extraParamNames?: string[];
+  /** operator patterns, RE2 syntax: a match becomes `[REDACTED:name]` */
   extraPatterns?: Array<{ name: string; regex: string }>;
+  pii?: PiiPolicy;
+  /** the keyed HMAC used for PII pseudonyms; needed when a PII policy says `hash` */
+  pseudonymize?: Pseudonymizer;
 }
 
 /** Counts replacements by type for one record. */
@@ -36,115 +41,318 @@ export class RedactionTally {
 
 export const marker = (type: string) => `[REDACTED:${type}]`;
 
+const MAX_SCAN_CHARS = 262_144; // longer text is cut before scanning; callers clip far below this
+const MAX_HEADERS = 64;
+const MAX_HEADER_VALUE = 2048;
+const MAX_DECODE_LEVELS = 3;
+
 function safeDecode(s: string): string {
-  if (!s.includes('%') && !s.includes('+')) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
-    return s; // invalid percent-encoding: scan it as it is
+    // invalid percent-encoding: decode the valid escapes one by one, keep the rest
+    return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
   }
 }
 
+/** Decoded base64 that reads as text (a wrapped credential), or undefined for binary noise. */
+function base64Text(run: string): string | undefined {
+  let text: string;
+  try {
+    text = Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1');
+  } catch {
+    return undefined;
+  }
+  if (text.length < 12) return undefined;
+  let printable = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x0d || c === 0x09) printable++;
+  }
+  return printable / text.length >= 0.9 ? text : undefined;
+}
+
+const TOKEN_RUN = /[^\s"'<>]{1,8192}/g;
+const BASE64_RUN = /[A-Za-z0-9+/_-]{24,8192}={0,2}/g;
+const BASE64_CANDIDATE = /[A-Za-z0-9+/_-]{24}/;
+const AUTH_LINE = /(\b(?:proxy-)?authorization|\bset-cookie|\bcookie)(\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?)([^\r\n"'\\]{1,8192})/gi;
+// `name=value`, `name: value`, `"name":"value"` in free text; the name decides (see secret-names.ts)
+const NAME_SEP = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,3}[:=]\s{0,3}/g;
+const QUOTED_VALUE = /(\\?["'])[^"'\\\r\n]{1,4096}/y;
+const BARE_VALUE = /[^\s"'&;,\\]{1,4096}/y;
+const ADDRESS_LIKE = /[0-9A-Fa-f:.]{2,45}/g;
+
 export function createRedactor(opts: RedactorOptions = {}) {
-  const paramNames = new Set([...SECRET_PARAM_NAMES, ...(opts.extraParamNames ?? []).map((n) => n.toLowerCase())]);
-  const headerWords = [...SECRET_HEADER_WORDS, ...(opts.extraHeaderNames ?? []).map((n) => n.toLowerCase())];
-  const patterns: SecretPattern[] = [
-    ...SECRET_PATTERNS,
-    ...(opts.extraPatterns ?? []).map((p) => ({ type: p.name, regex: new RegExp(p.regex, 'g') })),
-  ];
-
-  function isSecretHeader(name: string): boolean {
-    const n = name.toLowerCase();
-    return headerWords.some((w) => n.includes(w));
+  const enabled = (rule: RedactionRule) => opts.rules?.[rule] !== false;
+  const names = createNamePredicates(opts.extraHeaderNames ?? [], opts.extraParamNames ?? []);
+  const patterns: SecretPattern[] = SECRET_PATTERNS.filter((p) => enabled(p.type as RedactionRule));
+  const operatorPatterns = (opts.extraPatterns ?? []).map((p) => ({ type: p.name, re: compileOperatorPattern(p.regex) }));
+  const policy = opts.pii ?? KEEP_ALL;
+  if (!opts.pseudonymize && (policy.email === 'hash' || policy.clientIp === 'hash' || policy.principal === 'hash')) {
+    throw new Error('a PII policy that hashes needs a pseudonymizer (the fingerprint key)');
   }
+  const pii = createPiiTransforms(policy, opts.pseudonymize ?? (() => Buffer.alloc(32)));
+  const scanEmails = policy.email !== 'keep';
+  const namedValues = enabled('generic_secret');
+  const authLines = enabled('authorization');
+  const encoded = enabled('encoded');
+  const extraWords = (opts.extraParamNames ?? []).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const trigger = new RegExp(
+    [...TRIGGER_PARTS, `(?:${[NAMED_VALUE_WORDS, ...extraWords].join('|')})[A-Za-z0-9_.-]{0,20}\\\\?["']?\\s{0,3}[:=]`].join('|'),
+    'i',
+  );
 
-  function isSecretParam(name: string): boolean {
-    const n = safeDecode(name).toLowerCase().trim();
-    if (paramNames.has(n)) return true;
-    // api_key, subscription-key, user_password, accessToken …: the name says what it is;
-    // a harmless `sort_key` redacted is the price of never storing a real one
-    return /(?:pass(?:word|wd)?|secret|token|[-_.]?key|signature|session|credentials?)$/i.test(n);
-  }
-
-  // Every built-in pattern needs one of these to match: a run of 12+ token characters, a
-  // digit run with separators (cards), an SSN shape, a key block. One pass of this pre-check
-  // lets the common short, plain value skip the eleven patterns. Operator patterns and
-  // percent-encoded text always take the full scan.
-  const mayHoldSecret = /[A-Za-z0-9+/_=.-]{12,}|\d[\d -]{11,}|\d{3}-\d{2}-\d{4}|-----BEGIN|%/;
-  const fullScanAlways = (opts.extraPatterns ?? []).length > 0;
-
-  /** Replaces every recognised credential in free text. */
-  function text(input: string, tally: RedactionTally): string {
-    if (!fullScanAlways && !mayHoldSecret.test(input)) return input;
+  /** Built-in and operator patterns over a string, no unwrapping. */
+  function patternsPass(input: string, tally: RedactionTally): string {
     let out = input;
-    for (const p of patterns) {
-      p.regex.lastIndex = 0;
-      if (!p.regex.test(out)) continue;
-      p.regex.lastIndex = 0;
-      out = out.replace(p.regex, (match: string, prefix?: unknown) => {
-        if (p.verify && !p.verify(match)) return match;
-        tally.add(p.type);
-        // patterns with a leading capture (aws_secret_key) keep their context
-        return typeof prefix === 'string' && p.type === 'aws_secret_key' ? prefix + marker(p.type) : marker(p.type);
+    if (trigger.test(out)) {
+      if (authLines && AUTH_LINE.test(out)) {
+        AUTH_LINE.lastIndex = 0;
+        out = out.replace(AUTH_LINE, (_m, name: string, sep: string) => {
+          const type = /cookie/i.test(name) ? 'cookie' : 'authorization';
+          tally.add(type);
+          return `${name}${sep}${marker(type)}`;
+        });
+      }
+      AUTH_LINE.lastIndex = 0;
+      for (const p of patterns) {
+        p.regex.lastIndex = 0;
+        if (!p.regex.test(out)) continue;
+        p.regex.lastIndex = 0;
+        out = out.replace(p.regex, (match: string, prefix?: unknown) => {
+          if (p.verify && !p.verify(match)) return match;
+          tally.add(p.type);
+          return p.keepPrefix && typeof prefix === 'string' ? prefix + marker(p.type) : marker(p.type);
+        });
+      }
+      if (namedValues) out = namedValuesPass(out, tally);
+    }
+    for (const op of operatorPatterns) {
+      const matcher = op.re.matcher(out);
+      if (!matcher.find()) continue;
+      out = op.re.matcher(out).replaceAll(() => {
+        tally.add(op.type);
+        return marker(op.type);
       });
     }
-    // URL-encoded secrets: decode, and if the decoded form holds one, redact the whole value
-    if (out.includes('%')) {
-      const decoded = safeDecode(out);
-      if (decoded !== out) {
-        const inner = new RedactionTally();
-        text(decoded, inner);
-        if (inner.total > 0) {
-          for (const [t, n] of inner.byType) tally.add(t, n);
-          return marker('encoded');
-        }
-      }
+    if (scanEmails && out.includes('@')) {
+      out = out.replace(EMAIL_REGEX, (email) => {
+        tally.add('email');
+        return pii.email(email);
+      });
     }
     return out;
   }
 
-  /** A query string (`a=1&token=x`): secret parameters lose their value, others are scanned. */
+  /**
+   * `name=value` pairs in free text whose name is secret. A pair whose name is harmless is
+   * stepped over by its name only, so `url=https://x/cb?code=…` still reaches `code`.
+   */
+  function namedValuesPass(input: string, tally: RedactionTally): string {
+    let out = '';
+    let copied = 0;
+    NAME_SEP.lastIndex = 0;
+    for (let m = NAME_SEP.exec(input); m; m = NAME_SEP.exec(input)) {
+      if (!names.isSecretParam(m[1]!)) continue;
+      const at = NAME_SEP.lastIndex;
+      QUOTED_VALUE.lastIndex = at;
+      const quoted = QUOTED_VALUE.exec(input);
+      BARE_VALUE.lastIndex = at;
+      const bare = quoted ? null : BARE_VALUE.exec(input);
+      const end = quoted ? QUOTED_VALUE.lastIndex : bare ? BARE_VALUE.lastIndex : at;
+      if (end === at || input.startsWith('[REDACTED:', quoted ? at + quoted[1]!.length : at)) continue;
+      tally.add('generic_secret');
+      out += input.slice(copied, at) + (quoted ? quoted[1]! : '') + marker('generic_secret');
+      copied = end;
+      NAME_SEP.lastIndex = end;
+    }
+    return copied === 0 ? input : out + input.slice(copied);
+  }
+
+  /** True when some decoding of this token (URL, double URL, base64) holds a secret. */
+  function hidesSecret(token: string, depth: number): boolean {
+    let level = token;
+    for (let i = 0; i < MAX_DECODE_LEVELS && level.includes('%'); i++) {
+      const next = safeDecode(level);
+      if (next === level) break;
+      level = next;
+      if (scan(level, new RedactionTally(), depth + 1) !== level) return true;
+    }
+    return false;
+  }
+
+  function unwrapPass(input: string, tally: RedactionTally, depth: number): string {
+    let out = input;
+    if (out.includes('%')) {
+      out = out.replace(TOKEN_RUN, (token) => {
+        if (!token.includes('%') || !hidesSecret(token, depth)) return token;
+        tally.add('encoded');
+        return marker('encoded');
+      });
+    }
+    if (BASE64_CANDIDATE.test(out)) {
+      out = out.replace(BASE64_RUN, (run) => {
+        if (!/[a-z]/.test(run) || !/[A-Z]/.test(run)) return run; // hex, UUIDs, words: not base64 of text
+        const text = base64Text(run);
+        if (text === undefined || scan(text, new RedactionTally(), depth + 1) === text) return run;
+        tally.add('encoded');
+        return marker('encoded');
+      });
+    }
+    return out;
+  }
+
+  function scan(input: string, tally: RedactionTally, depth: number): string {
+    const out = patternsPass(input, tally);
+    return encoded && depth < 2 ? unwrapPass(out, tally, depth) : out;
+  }
+
+  /** Replaces every recognised credential (and PII per policy) in free text. */
+  function text(input: string, tally: RedactionTally): string {
+    if (!input) return input;
+    return scan(input.length > MAX_SCAN_CHARS ? input.slice(0, MAX_SCAN_CHARS) : input, tally, 0);
+  }
+
+  /** `a=1&token=x` (also a fragment or a form body): secret parameters lose their value, others are scanned. */
   function query(q: string, tally: RedactionTally): string {
     if (!q) return q;
-    return q
-      .split('&')
-      .map((pair) => {
-        const eq = pair.indexOf('=');
-        const name = eq >= 0 ? pair.slice(0, eq) : pair;
-        const value = eq >= 0 ? pair.slice(eq + 1) : '';
-        if (eq >= 0 && value && isSecretParam(name)) {
-          tally.add('param');
-          return `${name}=${marker('param')}`;
-        }
-        return eq >= 0 ? `${name}=${text(value, tally)}` : text(pair, tally);
-      })
-      .join('&');
+    const pairs = q.split('&');
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i]!;
+      const eq = pair.indexOf('=');
+      if (eq < 0) {
+        pairs[i] = text(pair, tally);
+        continue;
+      }
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value && enabled('param') && names.isSecretParam(name)) {
+        tally.add('param');
+        pairs[i] = `${name}=${marker('param')}`;
+      } else {
+        pairs[i] = `${text(name, tally)}=${text(value, tally)}`;
+      }
+    }
+    return pairs.join('&');
+  }
+
+  /** Path segments after which the next segment is a credential (`/reset/<token>`, `/key/<api-key>`). */
+  const PATH_SECRET_PREFIXES = new Set([
+    'reset', 'reset-password', 'reset_password', 'password-reset', 'token', 'tokens', 'key', 'keys', 'apikey', 'api-key', 'apikeys', 'api-keys',
+    'secret', 'secrets', 'verify', 'verification', 'confirm', 'activate', 'activation', 'invite', 'invitation', 'magic', 'magic-link', 'unsubscribe',
+    'session', 'sessions', 'password', 'passwords', 'signin', 'login', 'auth', 'otp', 'share', 'download-token', 'webhook', 'webhooks', 'hooks',
+  ]);
+
+  function isPathToken(prev: string, seg: string): boolean {
+    if (!PATH_SECRET_PREFIXES.has(prev.toLowerCase())) return false;
+    if (!/^[A-Za-z0-9._~%+=-]+$/.test(seg)) return false;
+    // `/keys/primary` and `/reset/confirm` stay; a long value or a mixed one is a credential
+    return seg.length >= 16 || (seg.length >= 8 && /\d/.test(seg) && /[A-Za-z]/.test(seg));
   }
 
   /** A URL path: credential-shaped segments and segments after `/reset/`, `/key/`… are replaced. */
   function path(p: string, tally: RedactionTally): string {
+    if (!p) return p;
     const segments = p.split('/');
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       if (!seg) continue;
-      const prev = (segments[i - 1] ?? '').toLowerCase();
-      if (PATH_SECRET_PREFIXES.has(prev) && seg.length >= 12 && /^[A-Za-z0-9._~%+=-]+$/.test(seg) && /\d/.test(seg) && /[A-Za-z]/.test(seg)) {
+      if (i > 0 && enabled('path_token') && isPathToken(segments[i - 1]!, seg)) {
         tally.add('path_token');
         segments[i] = marker('path_token');
         continue;
       }
-      segments[i] = text(seg, tally);
+      // `;jsessionid=…` matrix parameters carry sessions
+      const semi = seg.indexOf(';');
+      segments[i] = semi > 0 ? `${text(seg.slice(0, semi), tally)};${query(seg.slice(semi + 1).replace(/;/g, '&'), tally).replace(/&/g, ';')}` : text(seg, tally);
     }
     return segments.join('/');
   }
 
-  /** A header value: the whole value when the name says secret, else a scan. */
-  function header(name: string, value: string, tally: RedactionTally): string {
-    if (isSecretHeader(name)) {
-      tally.add(name.toLowerCase() === 'cookie' || name.toLowerCase() === 'set-cookie' ? 'cookie' : 'header');
-      return marker(name.toLowerCase() === 'cookie' ? 'cookie' : 'header');
+  /** A full or relative URL: userinfo, path, query and fragment (OAuth implicit flow puts tokens there). */
+  function url(u: string, tally: RedactionTally): string {
+    if (!u) return u;
+    const hash = u.indexOf('#');
+    const frag = hash >= 0 ? u.slice(hash + 1) : undefined;
+    const beforeHash = hash >= 0 ? u.slice(0, hash) : u;
+    const qm = beforeHash.indexOf('?');
+    const q = qm >= 0 ? beforeHash.slice(qm + 1) : undefined;
+    let base = qm >= 0 ? beforeHash.slice(0, qm) : beforeHash;
+    const scheme = /^[a-z][a-z0-9+.-]{1,20}:\/\/[^/]*/i.exec(base);
+    const origin = scheme ? text(scheme[0], tally) : '';
+    base = origin + path(base.slice(scheme ? scheme[0].length : 0), tally);
+    return base + (q !== undefined ? '?' + query(q, tally) : '') + (frag !== undefined ? '#' + query(frag, tally) : '');
+  }
+
+  function authorizationValue(value: string, tally: RedactionTally): string {
+    tally.add('authorization');
+    const scheme = /^([A-Za-z][A-Za-z0-9._-]{0,40}) +\S/.exec(value);
+    return scheme ? `${scheme[1]} ${marker('authorization')}` : marker('authorization');
+  }
+
+  /** Cookie names stay (which session cookie was sent is evidence), every value goes. */
+  function cookieValue(name: string, value: string, tally: RedactionTally): string {
+    const parts = value.split(';');
+    const isSet = name === 'set-cookie';
+    const out: string[] = [];
+    for (let i = 0; i < parts.length && i < 64; i++) {
+      const part = parts[i]!.trim();
+      const eq = part.indexOf('=');
+      // Set-Cookie attributes after the first pair (Path, Expires, HttpOnly) are not secrets
+      if (isSet && i > 0) out.push(text(part, tally));
+      else if (eq > 0) {
+        tally.add('cookie');
+        out.push(`${text(part.slice(0, eq), tally)}=${marker('cookie')}`);
+      } else if (part) {
+        tally.add('cookie');
+        out.push(marker('cookie'));
+      }
     }
+    return out.join('; ');
+  }
+
+  /** Every IPv4 or IPv6 address in a string, per the client-IP policy. */
+  function addresses(s: string): string {
+    return s.replace(ADDRESS_LIKE, (tok) => {
+      if (isIP(tok)) return pii.ip(tok);
+      const port = tok.lastIndexOf(':'); // 203.0.113.9:51234
+      return port > 0 && isIPv4(tok.slice(0, port)) ? pii.ip(tok.slice(0, port)) + tok.slice(port) : tok;
+    });
+  }
+
+  /** One request header value as it may be stored. */
+  function header(name: string, value: string, tally: RedactionTally): string {
+    const n = name.toLowerCase();
+    if (!value) return value;
+    if (AUTHORIZATION_HEADERS.has(n) && enabled('authorization')) return authorizationValue(value, tally);
+    if (COOKIE_HEADERS.has(n) && enabled('cookie')) return cookieValue(n, value, tally);
+    if (names.isSecretHeader(n) && enabled('header')) {
+      tally.add('header');
+      return marker('header');
+    }
+    if (IP_HEADERS.has(n) && policy.clientIp !== 'keep') return text(addresses(value), tally);
+    if (URL_HEADERS.has(n)) return url(value, tally);
     return text(value, tally);
+  }
+
+  /** Headers to store: names lower-cased and bounded, values redacted and clipped. */
+  function headers(input: Record<string, string>, tally: RedactionTally, skip: ReadonlySet<string> = new Set()): Record<string, string> {
+    const out: Record<string, string> = {};
+    let n = 0;
+    for (const name in input) {
+      const value = input[name];
+      if (!value || skip.has(name)) continue;
+      if (n++ >= MAX_HEADERS) break;
+      const key = name.length > 128 ? name.slice(0, 128) : name;
+      out[text(key, tally)] = header(key, value.length > MAX_HEADER_VALUE ? value.slice(0, MAX_HEADER_VALUE) : value, tally);
+    }
+    return out;
   }
 
   /**
@@ -153,28 +361,38 @@ export function createRedactor(opts: RedactorOptions = {}) {
    * header lines, then every credential pattern.
    */
   function raw(input: string, tally: RedactionTally): string {
-    let out = input.replace(/("([A-Za-z0-9_.-]{1,64})"\s*:\s*")((?:[^"\\]|\\.){0,65536})"/g, (m, head: string, key: string) => {
-      if (isSecretHeader(key) || isSecretParam(key)) {
-        tally.add('field');
-        return `${head}${marker('field')}"`;
-      }
-      return m;
+    let out = input.length > MAX_SCAN_CHARS ? input.slice(0, MAX_SCAN_CHARS) : input;
+    const secretField = (m: string, head: string, key: string) => {
+      if (!names.isSecretHeader(key) && !names.isSecretParam(key)) return m;
+      const k = key.toLowerCase();
+      const type = AUTHORIZATION_HEADERS.has(k) ? 'authorization' : COOKIE_HEADERS.has(k) ? 'cookie' : 'field';
+      tally.add(type);
+      return `${head}${marker(type)}`;
+    };
+    // JSON string values, then the same inside a JSON string (`"{\\"token\\":\\"…\\"}"`)
+    out = out.replace(/("([A-Za-z0-9_.-]{1,64})"\s{0,3}:\s{0,3}")(?:[^"\\]|\\.){0,65536}/g, secretField);
+    out = out.replace(/(\\"([A-Za-z0-9_.-]{1,64})\\"\s{0,3}:\s{0,3}\\")(?:[^"\\]|\\[^"]){0,65536}/g, secretField);
+    out = out.replace(/([?&;#\s]([A-Za-z0-9_.%[\]-]{1,64})=)([^&\s"';#]{1,4096})/g, (m, head: string, key: string) => {
+      if (!names.isSecretParam(key)) return m;
+      tally.add('param');
+      return `${head}${marker('param')}`;
     });
-    out = out.replace(/([?&;\s]([A-Za-z0-9_.%-]{1,64})=)([^&\s"';]{1,4096})/g, (m, head: string, key: string) => {
-      if (isSecretParam(key)) {
-        tally.add('param');
-        return `${head}${marker('param')}`;
-      }
-      return m;
-    });
-    out = out.replace(/\b((?:proxy-)?authorization|cookie|x-api-key)(\s*[:=]\s*)[^\r\n"]{1,8192}/gi, (_m, name: string, sep: string) => {
-      tally.add('header');
-      return `${name}${sep}${marker('header')}`;
-    });
-    return text(out, tally);
+    out = text(out, tally);
+    return policy.clientIp !== 'keep' ? addresses(out) : out;
   }
 
-  return { text, query, path, header, raw, isSecretHeader, isSecretParam };
+  return {
+    text, query, path, url, header, headers, raw,
+    isSecretHeader: names.isSecretHeader,
+    isSecretParam: names.isSecretParam,
+    /** client addresses and principal ids as the PII policy wants them stored */
+    pii,
+  };
 }
 
 export type Redactor = ReturnType<typeof createRedactor>;
+
+/** Operator patterns run on RE2 (linear time); a pattern RE2 cannot compile is a config error. */
+export function compileOperatorPattern(source: string): RE2JS {
+  return RE2JS.compile(source);
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { createRedactor, RedactionTally, type Redactor } from '../../services/ingest/redaction/redactor.js';
+import { createPseudonymizer, maskIp, resolvePiiPolicy } from '../../services/ingest/redaction/pii.js';
+import { REDACTION_RULES } from '../../schemas/redaction-schema.js';
+import { luhnValid } from '../../services/ingest/redaction/secret-patterns.js';
+
+const r = createRedactor();
+const run = (f: (s: string, t: RedactionTally) => string, s: string) => {
+  const tally = new RedactionTally();
+  return { out: f(s, tally), tally };
+};
+const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+
+describe('redaction: credential shapes anywhere in a string', () => {
+  it.each([
+    ['jwt', `see ${JWT} here`, 'see [REDACTED:jwt] here'],
+    ['aws_access_key', 'id AKIAIOSFODNN7EXAMPLE ok', 'id [REDACTED:aws_access_key] ok'],
+    ['aws_secret_key', 'aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key=[REDACTED:aws_secret_key]'],
+    ['github_token', `t ghp_${'a1'.repeat(18)}`, 't [REDACTED:github_token]'],
+    ['github fine-grained', `github_pat_${'A'.repeat(22)}_${'b'.repeat(59)}`, '[REDACTED:github_token]'],
+    ['gitlab_token', 'glpat-abcdefghij0123456789', '[REDACTED:gitlab_token]'],
+    ['slack_token', 'xoxb-123456789012-1234567890123-abcdefghijkl', '[REDACTED:slack_token]'],
+    ['slack_webhook', 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX', 'https://[REDACTED:slack_webhook]'],
+    ['stripe_key', `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`, '[REDACTED:stripe_key]'],
+    ['google_api_key', 'AIzaSyA-1234567890abcdefghijklmnopqrstu', '[REDACTED:google_api_key]'],
+    ['npm_token', `npm_${'x'.repeat(36)}`, '[REDACTED:npm_token]'],
+    ['sendgrid_key', 'SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', '[REDACTED:sendgrid_key]'],
+    ['openai_key', 'sk-proj-abcdefghijklmnopqrstuvwxyz012345', '[REDACTED:openai_key]'],
+    ['private_key', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----', '[REDACTED:private_key]'],
+    ['private key cut off', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk', '[REDACTED:private_key]'],
+    ['url_credentials', 'https://bob:s3cr3t@db.example.com/x', 'https://bob:[REDACTED:url_credentials]@db.example.com/x'],
+    ['visa with spaces', 'card 4111 1111 1111 1111.', 'card [REDACTED:card_number].'],
+    ['mastercard with dashes', '5555-5555-5555-4444', '[REDACTED:card_number]'],
+    ['amex', '378282246310005', '[REDACTED:card_number]'],
+    ['us_ssn', 'ssn 123-45-6789', 'ssn [REDACTED:us_ssn]'],
+    ['password in free text', 'login failed password: hunter2 for bob', 'login failed password: [REDACTED:generic_secret] for bob'],
+    ['quoted value with spaces', '{"client_secret": "two words"}', '{"client_secret": "[REDACTED:generic_secret]"}'],
+    ['Authorization line', 'Authorization: Bearer abc.def', 'Authorization: [REDACTED:authorization]'],
+    ['Cookie line', 'cookie=sid=1; theme=dark', 'cookie=[REDACTED:cookie]'],
+    ['double URL-encoded', encodeURIComponent(encodeURIComponent(`token=ghp_${'c'.repeat(36)}`)), '[REDACTED:encoded]'],
+    ['base64-wrapped', `data=${Buffer.from('{"password":"opensesame99"}').toString('base64')}`, 'data=[REDACTED:encoded]'],
+    ['base64url-wrapped JWT', Buffer.from(`Bearer ${JWT}`).toString('base64url'), '[REDACTED:encoded]'],
+    ['a URL inside a value', 'next=https://x.example/cb?code=abc123', 'next=https://x.example/cb?code=[REDACTED:generic_secret]'],
+  ])('%s', (type, input, expected) => {
+    const { out, tally } = run(r.text, input);
+    expect(out).toBe(expected);
+    expect(tally.total).toBeGreaterThan(0);
+    if ((REDACTION_RULES as readonly string[]).includes(type)) expect(tally.byType.get(type)).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a browser User-Agent', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
+    ['a UUID', '550e8400-e29b-41d4-a716-446655440000'],
+    ['an upper-case UUID', '550E8400-E29B-41D4-A716-446655440000'],
+    ['an order id', 'ORD-2024-000123'],
+    ['an ISO timestamp', '2024-01-02T03:04:05.678Z'],
+    ['epoch milliseconds', '1704164645678'],
+    ['epoch nanoseconds', '1704164645678123456'],
+    ['a version string', 'v2.14.3-rc.1+build.5'],
+    ['a W3C traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    ['a sha256 hex digest', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ['harmless names with secret-ish letters', 'design=blue monkey=1 author=ann tokenizer=bert'],
+    ['a phone-like number', '+1 415 555 0100'],
+    ['an e-mail (kept by default)', 'alice@example.com'],
+  ])('leaves %s alone', (_what, input) => {
+    const { out, tally } = run(r.text, input);
+    expect(out).toBe(input);
+    expect(tally.total).toBe(0);
+  });
+
+  it('checks cards by issuer prefix and Luhn', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(luhnValid('1704164645670')).toBe(false); // Luhn-valid epoch ms: no issuer starts with 1
+    expect(luhnValid('0000000000000000')).toBe(false);
+  });
+});
+
+describe('redaction: by position', () => {
+  it.each([
+    ['Bearer', 'authorization', `Bearer ${JWT}`, 'Bearer [REDACTED:authorization]'],
+    ['Basic', 'authorization', 'Basic YWxpY2U6aHVudGVyMg==', 'Basic [REDACTED:authorization]'],
+    ['Digest', 'authorization', 'Digest username="alice", realm="api", nonce="abc", response="6629fae49393a05397450978507c4ef1"', 'Digest [REDACTED:authorization]'],
+    ['AWS SigV4', 'authorization', 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, Signature=fe5f80f77d5fa3', 'AWS4-HMAC-SHA256 [REDACTED:authorization]'],
+    ['HMAC', 'authorization', 'hmac username="alice", algorithm="hmac-sha256", headers="date", signature="ujWCGHeec9Xd6UD2zlyxiNMCiXnDOWeVFMu5VeRUxtw="', 'hmac [REDACTED:authorization]'],
+    ['a bare token', 'authorization', 'abc123', '[REDACTED:authorization]'],
+    ['Proxy-Authorization', 'Proxy-Authorization', 'Basic Zm9vOmJhcg==', 'Basic [REDACTED:authorization]'],
+    ['Cookie', 'cookie', 'session=abc; theme=dark', 'session=[REDACTED:cookie]; theme=[REDACTED:cookie]'],
+    ['Set-Cookie', 'set-cookie', 'sid=abc123; Path=/; HttpOnly', 'sid=[REDACTED:cookie]; Path=/; HttpOnly'],
+    ['X-API-Key', 'X-API-Key', 'k-123', '[REDACTED:header]'],
+    ['a *-token header', 'x-session-token', 'abc', '[REDACTED:header]'],
+    ['an APIM subscription key', 'Ocp-Apim-Subscription-Key', 'abc', '[REDACTED:header]'],
+    ['a Referer with a token', 'referer', 'https://app.example.com/cb?state=1&access_token=abc#id_token=x', 'https://app.example.com/cb?state=1&access_token=[REDACTED:param]#id_token=[REDACTED:param]'],
+    ['an ordinary header holding a JWT', 'x-debug', `t=${JWT}`, 't=[REDACTED:jwt]'],
+  ])('header: %s', (_what, name, value, expected) => {
+    expect(run((v, t) => r.header(name, v, t), value).out).toBe(expected);
+  });
+
+  it.each([
+    ['x-consumer-username', 'alice'],
+    ['www-authenticate', 'Bearer realm="api"'],
+    ['accept', 'application/json'],
+    ['x-request-id', '550e8400-e29b-41d4-a716-446655440000'],
+  ])('keeps the non-secret header %s', (name, value) => {
+    expect(run((v, t) => r.header(name, v, t), value).out).toBe(value);
+  });
+
+  it.each([
+    ['password', 'user=bob&password=hunter2', 'user=bob&password=[REDACTED:param]'],
+    ['api_key and key', 'api_key=abc&key=def', 'api_key=[REDACTED:param]&key=[REDACTED:param]'],
+    ['OAuth', 'code=xyz&state=s1&client_secret=cs', 'code=[REDACTED:param]&state=s1&client_secret=[REDACTED:param]'],
+    ['signed URLs', 'X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F2024&expires=1', 'X-Amz-Signature=[REDACTED:param]&X-Amz-Credential=[REDACTED:param]&expires=1'],
+    ['camelCase and glued names', 'accessToken=a&apiKey=b&dbPassword=c', 'accessToken=[REDACTED:param]&apiKey=[REDACTED:param]&dbPassword=[REDACTED:param]'],
+    ['an encoded name', 'access%5Ftoken=abc', 'access%5Ftoken=[REDACTED:param]'],
+    ['array syntax', 'token[]=a&token[]=b', 'token[]=[REDACTED:param]&token[]=[REDACTED:param]'],
+    ['a redirect carrying a token', 'next=https%3A%2F%2Fx%2Fcb%3Ftoken%3Dabc', 'next=[REDACTED:encoded]'],
+    ['ordinary parameters', 'page=2&sort=name&order_id=ORD-1&ts=1704164645678', 'page=2&sort=name&order_id=ORD-1&ts=1704164645678'],
+    ['invalid percent-encoding', 'q=%E0%A4%A&token=%zz', 'q=%E0%A4%A&token=[REDACTED:param]'],
+  ])('query: %s', (_what, input, expected) => {
+    expect(run(r.query, input).out).toBe(expected);
+  });
+
+  it.each([
+    ['/reset/<token>', '/reset/a1b2c3d4e5f6g7h8/confirm', '/reset/[REDACTED:path_token]/confirm'],
+    ['/key/<api-key>', '/v1/keys/Zx9KqLmN3pRtVwXy', '/v1/keys/[REDACTED:path_token]'],
+    ['a token shape in any segment', `/files/${JWT}`, '/files/[REDACTED:jwt]'],
+    ['a matrix session parameter', '/cart;jsessionid=ABCDEF123', '/cart;jsessionid=[REDACTED:param]'],
+    ['an ordinary keys listing', '/v1/keys/primary', '/v1/keys/primary'],
+    ['ids and UUIDs', '/users/42/orders/550e8400-e29b-41d4-a716-446655440000', '/users/42/orders/550e8400-e29b-41d4-a716-446655440000'],
+  ])('path: %s', (_what, input, expected) => {
+    expect(run(r.path, input).out).toBe(expected);
+  });
+
+  it('redacts a dead letter: JSON fields, escaped JSON, parameters and header lines', () => {
+    const raw = '{"headers":{"authorization":"Bearer abc","x":"{\\"password\\":\\"p@ss w\\"}"},"url":"/a?apikey=k1" broken';
+    const { out } = run(r.raw, raw);
+    expect(out).not.toMatch(/Bearer abc|p@ss|k1"/);
+    expect(out).toContain('"authorization":"[REDACTED:authorization]"');
+    expect(out).toContain('apikey=[REDACTED:param]');
+  });
+});
+
+describe('redaction: configuration', () => {
+  it('turns a rule off', () => {
+    const noSsn = createRedactor({ rules: { us_ssn: false } });
+    expect(run(noSsn.text, 'ssn 123-45-6789').out).toBe('ssn 123-45-6789');
+  });
+
+  it('adds header words, parameter names and RE2 patterns', () => {
+    const custom = createRedactor({ extraHeaderNames: ['x-tenant-pin'], extraParamNames: ['voucher'], extraPatterns: [{ name: 'acme_key', regex: 'ACME-[0-9]{6}' }] });
+    expect(run((v, t) => custom.header('X-Tenant-Pin', v, t), '1234').out).toBe('[REDACTED:header]');
+    expect(run(custom.query, 'voucher=V-1&a=1').out).toBe('voucher=[REDACTED:param]&a=1');
+    const { out, tally } = run(custom.text, 'order ACME-123456 done, voucher: V-9');
+    expect(out).toBe('order [REDACTED:acme_key] done, voucher: [REDACTED:generic_secret]');
+    expect(tally.byType.get('acme_key')).toBe(1);
+  });
+});
+
+describe('redaction: PII policy', () => {
+  const pseudonymize = createPseudonymizer('p'.repeat(32));
+  const hashing = createRedactor({ pii: resolvePiiPolicy(true, { email: 'keep', clientIp: 'keep', principal: 'keep' }), pseudonymize });
+  const masking = createRedactor({ pii: { email: 'mask', clientIp: 'mask', principal: 'keep' } });
+
+  it('keeps identities readable by default', () => {
+    expect(r.pii.ip('203.0.113.9')).toBe('203.0.113.9');
+    expect(r.pii.principal('alice')).toBe('alice');
+  });
+
+  it('privacy mode pseudonymises e-mails, addresses and principals, stably and keyed', () => {
+    const e1 = run(hashing.text, 'mail alice@example.com').out;
+    expect(e1).toMatch(/^mail \[email:[0-9a-f]{16}\]$/);
+    expect(run(hashing.text, 'mail ALICE@example.com').out).toBe(e1);
+    const ip = hashing.pii.ip('203.0.113.9');
+    expect(ip).toMatch(/^fd[0-9a-f]{2}:/);
+    expect(hashing.pii.ip('203.0.113.9')).toBe(ip);
+    expect(hashing.pii.ip('203.0.113.10')).not.toBe(ip);
+    expect(hashing.pii.principal('alice')).toMatch(/^pn:[0-9a-f]{32}$/);
+    expect(hashing.pii.principal('fp:abc')).toBe('fp:abc');
+    const other = createRedactor({ pii: { email: 'hash', clientIp: 'hash', principal: 'hash' }, pseudonymize: createPseudonymizer('q'.repeat(32)) });
+    expect(other.pii.ip('203.0.113.9')).not.toBe(ip);
+    expect(run((v, t) => hashing.header('x-forwarded-for', v, t), '203.0.113.9, 10.0.0.1:8080').out).not.toMatch(/203\.0\.113\.9|10\.0\.0\.1/);
+    expect(run(hashing.raw, 'garbage from 198.51.100.7 and 2001:db8::1').out).not.toMatch(/198\.51\.100\.7|2001:db8::1/);
+  });
+
+  it('masks e-mails and addresses to a network', () => {
+    expect(run(masking.text, 'alice@example.com').out).toBe('a***@example.com');
+    expect(masking.pii.ip('203.0.113.9')).toBe('203.0.113.0');
+    expect(maskIp('2001:db8:1234:5678::1')).toBe('2001:db8:1234::');
+    expect(maskIp('::ffff:203.0.113.9')).toBe('::ffff:203.0.113.0');
+  });
+
+  it('refuses a hashing policy without a key', () => {
+    expect(() => createRedactor({ pii: { email: 'hash', clientIp: 'keep', principal: 'keep' } })).toThrow(/pseudonymizer/);
+  });
+});
+
+describe('redaction: headers to store', () => {
+  it('keeps names, bounds the count and redacts every value', () => {
+    const many: Record<string, string> = { authorization: 'Bearer x', accept: 'application/json' };
+    for (let i = 0; i < 100; i++) many[`x-h${i}`] = `v${i}`;
+    const tally = new RedactionTally();
+    const out = (r as Redactor).headers(many, tally, new Set(['accept']));
+    expect(out.authorization).toBe('Bearer [REDACTED:authorization]');
+    expect(out.accept).toBeUndefined();
+    expect(Object.keys(out).length).toBe(64);
+  });
+});
