@@ -25,7 +25,7 @@ export async function queryCommand(config: Config, rawSql: string, opts: { forma
     process.stdout.write(body);
     return;
   }
-  const rt = await openRuntime(config, { role: 'cli', log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { pretty: false }) });
+  const rt = await openRuntime(config, { role: 'cli', log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { pretty: false, redaction: config.redaction }) });
   try {
     const stream = await rt.store.readOnly(`${sql}\nFORMAT ${format}`);
     for await (const chunk of stream) process.stdout.write(chunk as Buffer);

@@ -37,7 +37,7 @@ export async function replayCommand(config: Config, files: string[], opts: { for
   const server = config.clickhouse.url ? undefined : findLocalServer(config.dataDir);
   try {
     if (server) return await replayFiles(files, serverGateway(server), { format: opts.format, chunkRecords: 10_000, onProgress });
-    const rt = await openRuntime(config, { role: 'replay', log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { pretty: false }) });
+    const rt = await openRuntime(config, { role: 'replay', log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { pretty: false, redaction: config.redaction }) });
     try {
       const ingest = await startIngestRole(rt, { runWorker: false });
       return await replayFiles(files, ingest.gateway, { format: opts.format, chunkRecords: config.ingest.batchMaxRows, onProgress });

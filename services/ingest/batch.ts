@@ -4,6 +4,7 @@
  */
 import type { LogFormat } from '../../schemas/config-schema.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
+import type { Logger } from 'pino';
 import type { Metrics } from '../shared/metrics.js';
 import type { DeadLetterSource, EventSink } from './clickhouse-event-sink.js';
 import type { DeadLetter, RecordOutcome } from './pipeline/process-record.js';
@@ -30,10 +31,12 @@ export class Batch {
     return this.events.length + this.letters.length;
   }
 
-  /** Records the batch in the metrics once it is safely stored. */
-  count(metrics: Metrics, source: string): void {
+  /** Records the batch in the metrics (and each dead letter in the debug log) once it is safely stored. */
+  count(metrics: Metrics, source: string, log?: Logger): void {
     for (const [format, n] of this.formats) metrics.records.inc({ outcome: 'stored', format, source }, n);
     for (const l of this.letters) {
+      // the letter is redacted already; the logger's own net runs over it once more
+      log?.debug({ source, topic: l.topic, partition: l.partition, offset: l.offset, reason: l.reason, detail: l.detail }, 'record dead-lettered');
       metrics.records.inc({ outcome: 'dead_lettered', format: (l.format ?? 'unknown') as LogFormat | 'unknown', source });
       metrics.deadLetters.inc({ reason: l.reason });
     }

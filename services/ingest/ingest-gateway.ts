@@ -3,6 +3,7 @@
  * the pipeline into ClickHouse, in batches. Kafka mode: onto the ingest topic, so that the
  * consumer group does the work and HTTP-shipped logs get the same guarantees as the rest.
  */
+import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { LogFormat } from '../../schemas/config-schema.js';
@@ -32,7 +33,7 @@ export interface IngestGateway {
 
 const MAX_ERRORS = 20;
 
-export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: EventSink; metrics: Metrics; batchMaxRows: number }): IngestGateway {
+export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: EventSink; metrics: Metrics; batchMaxRows: number; log?: Logger }): IngestGateway {
   return {
     mode: 'direct',
     async submit(records, hint, opts) {
@@ -42,7 +43,7 @@ export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: E
       let chunk = 0;
       const flush = async () => {
         await writeBatch(deps.sink, batch, `${base}:${chunk++}`, deps.metrics);
-        batch.count(deps.metrics, opts.source);
+        batch.count(deps.metrics, opts.source, deps.log);
         result.stored += batch.events.length;
         batch = new Batch();
       };

@@ -41,7 +41,7 @@ export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean })
   const sink = createClickHouseEventSink(store);
   if (config.kafka.brokers.length === 0) {
     log.info('no KAFKA_BROKERS: records enter through POST /v1/ingest and replay');
-    return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows }) };
+    return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows, log }) };
   }
   const kafka = createKafka(config.kafka.brokers, config.kafka.clientId, log);
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });

@@ -278,7 +278,7 @@ export class KafkaIngestWorker {
     if (st.dead) return; // a rebalance took the partition: the next owner commits
     await this.consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: (range.last + 1n).toString() }]);
     st.committed = range.last + 1n;
-    batch.count(metrics, 'kafka');
+    batch.count(metrics, 'kafka', log);
     log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: batch.events.length, deadLetters: batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
   }
 

@@ -21,7 +21,7 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, opts: { log?: Logger; role: string }): Promise<Runtime> {
-  const log = (opts.log ?? createLogger(config.logLevel)).child({ role: opts.role });
+  const log = (opts.log ?? createLogger(config.logLevel, { redaction: config.redaction })).child({ role: opts.role });
   const store = await openStore(config);
   try {
     await migrate(store, config.clickhouse.retentionDays, log);

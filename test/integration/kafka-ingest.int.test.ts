@@ -106,7 +106,7 @@ describe('Kafka → ClickHouse', () => {
         event_time: '2026-11-28 10:10:00.000', gateway: 'nginx', source_format: 'nginx-combined', request_id: '', method: 'GET', host: '',
         path: `/n/${topic}-10`, route: `/n/${topic}-10`, query: 'api_key=[REDACTED:param]', status: 200, latency_ms: 0, bytes_in: 0, bytes_out: 10,
         client_ip: '::ffff:198.51.100.10', ip: '::ffff:198.51.100.10', principal_type: 'api_key', principal_id: expect.stringMatching(/^fp:[0-9a-f]{32}$/),
-        auth_outcome: 'success', user_agent: 'k6', country: '', city: '', lat: null, lon: null, asn: 0, as_org: '', redacted_fields: 1,
+        auth_outcome: 'success', user_agent: 'k6', headers: {}, country: '', city: '', lat: null, lon: null, asn: 0, as_org: '', redacted_fields: 1,
       });
       const [jwtRow] = (await (await rt.store.client.query({ query: `SELECT principal_type, principal_id, query, route FROM events WHERE request_id = '${topic}-1'`, format: 'JSONEachRow' })).json()) as Array<Record<string, unknown>>;
       expect(jwtRow).toEqual({ principal_type: 'jwt_sub', principal_id: 'alice', query: 'page=2&access_token=[REDACTED:param]', route: '/api/v1/users/{id}/orders' });

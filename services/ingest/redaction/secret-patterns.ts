@@ -42,7 +42,8 @@ export const JWT_REGEX = /eyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A
 export const CREDENTIAL_WORDS = 'pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|credentials?|session[_-]?id|sessid|client[_-]?secret|signature|sig';
 
 export const SECRET_PATTERNS: SecretPattern[] = [
-  { type: 'private_key', regex: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,16384}?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g },
+  // a key block with no END within 16 KiB (cut off, or hostile) is redacted to that bound
+  { type: 'private_key', regex: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[^-]|-(?!----END)){0,16384}(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/g },
   { type: 'jwt', regex: JWT_REGEX },
   // userinfo in a URL: https://user:password@host — the password goes, the user stays
   { type: 'url_credentials', regex: /(\b[a-z][a-z0-9+.-]{1,20}:\/\/[^/\s:@"']{1,256}:)[^/\s@"']{1,256}(?=@)/gi, keepPrefix: true },
