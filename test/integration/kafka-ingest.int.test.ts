@@ -17,10 +17,13 @@ import type { Config } from '../../schemas/config-schema.js';
 import { JWT_ALICE } from '../fixtures/gateway-logs.js';
 import { mixedRecords } from './kafka-fixtures.js';
 import { silentLog, testConfig, unique, waitFor } from './helpers.js';
+import { fullyCommitted as committedFor, produce as produceTo } from './kafka-helpers.js';
 
 const brokers = inject('kafkaBrokers');
 const kafka = new Kafka({ brokers, clientId: 'test', logLevel: logLevel.NOTHING });
 let rt: Runtime;
+const produce = (topic: string, values: string[], partitions?: number) => produceTo(kafka, topic, values, partitions);
+const fullyCommitted = (groupId: string, topic: string) => committedFor(kafka, groupId, topic);
 
 beforeAll(async () => {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -31,35 +34,6 @@ afterAll(async () => rt?.close());
 async function count(sql: string): Promise<number> {
   const r = (await (await rt.store.client.query({ query: sql, format: 'JSONEachRow' })).json()) as Array<{ n: string | number }>;
   return Number(r[0]?.n ?? 0);
-}
-
-async function produce(topic: string, values: string[], partitions = 3): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
-  // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < values.length; i += 500) {
-    await producer.send({ topic, messages: values.slice(i, i + 500).map((value, j) => ({ key: String(i + j), value })) });
-  }
-  await producer.disconnect();
-}
-
-/** Committed offset of every partition has reached its high watermark. */
-async function fullyCommitted(groupId: string, topic: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((e) => committed?.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
-  } catch {
-    return false; // coordinator not ready yet: ask again
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function startWorker(config: Config, sink: EventSink): Promise<KafkaIngestWorker> {

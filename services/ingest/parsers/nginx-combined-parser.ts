@@ -30,7 +30,7 @@ function unescape(s: string): string {
 export function parseNginxCombined(line: string): ParsedRecord {
   const m = LINE.exec(line);
   if (!m) throw new FieldError('invalid_field', 'line does not match the NGINX combined format');
-  const [, remoteAddr, remoteUser, timeLocal, request, st, bytes, , ua, xff, requestTime] = m;
+  const [, remoteAddr, remoteUser, timeLocal, request, st, bytes, referer, ua, xff, requestTime] = m;
   const req = unescape(request!);
   // "$request" is `METHOD target PROTOCOL`; a malformed request line (scanners send garbage)
   // is kept with what can be read, since that is exactly the traffic worth storing.
@@ -54,7 +54,8 @@ export function parseNginxCombined(line: string): ParsedRecord {
     peerIp: remoteAddr!,
     forwardedFor: str(unescape(xff ?? '')),
     userAgent: str(unescape(ua!)),
-    headers: {},
+    // the Referer is a URL and often carries tokens: it is stored, redacted like any URL
+    headers: referer && referer !== '-' ? { referer: unescape(referer) } : {},
     ...(user ? { gatewayPrincipal: { type: 'basic' as const, id: unescape(user) } } : {}),
   };
 }

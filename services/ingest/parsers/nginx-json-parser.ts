@@ -26,6 +26,7 @@ export const NGINX_JSON_DEFAULT_FIELDS: Record<string, string[]> = {
   authorization: ['http_authorization'],
   api_key: ['http_x_api_key'],
   cookie: ['http_cookie'],
+  referer: ['http_referer'],
   gateway: ['hostname'],
 };
 
@@ -49,10 +50,15 @@ export function makeNginxJsonParser(overrides: Record<string, string> = {}) {
     }
     if (!method && !target) throw new FieldError('missing_field', 'neither request nor request_method/request_uri is present');
     const { path, query: targetQuery } = splitTarget(target || '/');
+    // every `$http_<name>` variable the operator logged is a request header
+    const logged: Record<string, unknown> = {};
+    for (const k in o) if (k.startsWith('http_')) logged[k.slice(5).replace(/_/g, '-')] = o[k];
     const headers = headerMap({
+      ...logged,
       authorization: get(o, 'authorization'),
       'x-api-key': get(o, 'api_key'),
       cookie: get(o, 'cookie'),
+      referer: get(o, 'referer'),
     });
     for (const k of Object.keys(headers)) if (!headers[k]) delete headers[k];
     const user = str(get(o, 'remote_user'));

@@ -86,6 +86,7 @@ const AUTH_LINE = /(\b(?:proxy-)?authorization|\bset-cookie|\bcookie)(\\?["']?\s
 const NAME_SEP = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,3}[:=]\s{0,3}/g;
 const QUOTED_VALUE = /(\\?["'])[^"'\\\r\n]{1,4096}/y;
 const BARE_VALUE = /[^\s"'&;,\\]{1,4096}/y;
+const URL_IN_TEXT = /(?<![A-Za-z0-9_.~%-])(?:[a-z][a-z0-9+.-]{1,20}:\/\/[^\s"'<>/]{1,256})?\/[^\s"'<>]{1,8192}/gi;
 const ADDRESS_LIKE = /[0-9A-Fa-f:.]{2,45}/g;
 
 export function createRedactor(opts: RedactorOptions = {}) {
@@ -377,6 +378,8 @@ export function createRedactor(opts: RedactorOptions = {}) {
       tally.add('param');
       return `${head}${marker('param')}`;
     });
+    // URL paths in free text (a request line, a log message): the same rules as a stored path
+    out = out.replace(URL_IN_TEXT, (u) => url(u, tally));
     out = text(out, tally);
     return policy.clientIp !== 'keep' ? addresses(out) : out;
   }
