@@ -14,6 +14,9 @@ import { createPipeline, type ProcessRecord } from './pipeline/process-record.js
 
 const DAY_MS = 86_400_000;
 
+/** Headers that already have a column, or that the parsers add for their own use. */
+export const HEADERS_NOT_STORED = ['host', 'user-agent', 'x-gatewatch-aws-error'];
+
 /**
  * The HMAC key for principal fingerprints: from config, or generated once into the data
  * directory so that fingerprints stay the same across restarts. Several workers writing one
@@ -47,6 +50,7 @@ export async function buildPipeline(config: Config, log: Logger, now: () => numb
       ...config.redaction,
       pii: resolvePiiPolicy(config.redaction.privacyMode, config.redaction.pii),
       pseudonymize: createPseudonymizer(key),
+      dropHeaders: HEADERS_NOT_STORED,
     }),
     fingerprint: createFingerprinter(key),
     resolveClientIp: createClientIpResolver(config.ingest.trustedProxies),

@@ -56,3 +56,67 @@ export function benchRecords(n: number, startMs = Date.now() - 3_600_000): strin
   }
   return out;
 }
+
+/** What redaction sees of a Kong record with 20 request headers (see bench:redact). */
+export interface KongHeaderRecord {
+  path: string;
+  query: string;
+  requestId: string;
+  host: string;
+  userAgent: string;
+  principal: string;
+  headers: Record<string, string>;
+}
+
+const BROWSER_UAS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+  'okhttp/4.12.0', 'python-requests/2.31.0', 'Go-http-client/2.0', 'axios/1.7.2', 'curl/8.4.0', 'PostmanRuntime/7.39.0',
+];
+
+function hex(i: number, n: number): string {
+  let s = '';
+  let x = Math.imul(i + 1, 2654435761) >>> 0;
+  while (s.length < n) {
+    x = Math.imul(x ^ (x >>> 13), 1274126177) >>> 0;
+    s += x.toString(16).padStart(8, '0');
+  }
+  return s.slice(0, n);
+}
+
+export function kongHeaderRecord(i: number): KongHeaderRecord {
+  const uuid = `${hex(i, 8)}-${hex(i + 1, 4)}-4${hex(i + 2, 3)}-a${hex(i + 3, 3)}-${hex(i + 4, 12)}`;
+  const jwt = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: `user-${i % 5000}`, iat: 1764320000 + i })).toString('base64url')}.${hex(i, 43)}`;
+  const ip = `${(i * 7) % 223 + 1}.${(i * 13) % 256}.${(i * 17) % 256}.${(i * 19) % 254 + 1}`;
+  return {
+    path: i % 10 === 0 ? `/v1/password/reset/${hex(i, 32)}` : `/v1/customers/${i % 9000}/orders/${uuid}`,
+    query: i % 4 === 0 ? `page=${i % 7}&limit=50&access_token=${hex(i, 24)}` : `page=${i % 7}&limit=50&sort=-created_at&fields=id,total,status`,
+    requestId: uuid,
+    host: 'api.shop.example',
+    userAgent: BROWSER_UAS[i % BROWSER_UAS.length]!,
+    principal: `user-${i % 5000}`,
+    headers: {
+      host: 'api.shop.example',
+      'user-agent': BROWSER_UAS[i % BROWSER_UAS.length]!,
+      accept: 'application/json, text/plain, */*',
+      'accept-encoding': 'gzip, deflate, br',
+      'accept-language': 'en-GB,en;q=0.9,fr;q=0.8',
+      'content-type': 'application/json',
+      'content-length': String(100 + (i % 900)),
+      authorization: `Bearer ${jwt}`,
+      cookie: `_ga=GA1.2.${i}.1764320000; session=${hex(i, 40)}; theme=dark`,
+      'x-request-id': uuid,
+      'x-forwarded-for': `${ip}, 10.0.${i % 256}.1`,
+      'x-forwarded-proto': 'https',
+      'x-real-ip': ip,
+      traceparent: `00-${hex(i, 32)}-${hex(i + 7, 16)}-01`,
+      referer: `https://app.shop.example/orders/${uuid}?tab=items&ref=email`,
+      origin: 'https://app.shop.example',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-client-version': `4.${i % 30}.${i % 10}`,
+      'sec-ch-ua-platform': '"macOS"',
+    },
+  };
+}
+

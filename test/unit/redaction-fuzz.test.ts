@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRedactor, RedactionTally } from '../../services/ingest/redaction/redactor.js';
 import { createPseudonymizer } from '../../services/ingest/redaction/pii.js';
+import { SECRET_PATTERNS, mayHoldDigitSecret } from '../../services/ingest/redaction/secret-patterns.js';
 import { createPipeline } from '../../services/ingest/pipeline/process-record.js';
 import { createRecordParser } from '../../services/ingest/parsers/parse-record.js';
 import { createFingerprinter } from '../../services/ingest/enrichment/principal.js';
@@ -81,6 +82,16 @@ describe('redaction under random and hostile input', () => {
     const t0 = performance.now();
     everyEntryPoint(s);
     expect(performance.now() - t0).toBeLessThan(CEILING_MS);
+  });
+
+  it('the one-pass digit check never misses what the card and SSN patterns match', () => {
+    const digitPatterns = SECRET_PATTERNS.filter((p) => p.type === 'card_number' || p.type === 'us_ssn').map((p) => new RegExp(p.regex.source));
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789 -ab.'.split('')), maxLength: 60 }), (s) => {
+        if (digitPatterns.some((re) => re.test(s))) expect(mayHoldDigitSecret(s)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('is idempotent: redacting a redacted string changes nothing', () => {

@@ -26,9 +26,6 @@ export interface PipelineDeps {
   storeHeaders: boolean;
 }
 
-/** Headers that already have a column, or that the parsers add for their own use. */
-const HEADERS_NOT_STORED = new Set(['host', 'user-agent', 'x-gatewatch-aws-error']);
-
 export interface DeadLetter {
   reason: RejectReason;
   detail: string;
@@ -66,7 +63,7 @@ export function createPipeline(deps: PipelineDeps) {
     const { redactor } = deps;
     const path = redactor.path(clip(rec.path), tally);
     const query = redactor.query(clip(rec.query), tally);
-    const headers = redactor.headers(rec.headers, tally, HEADERS_NOT_STORED);
+    const headers = redactor.headers(rec.headers, tally);
     const clientIp = deps.resolveClientIp(rec.peerIp, rec.forwardedFor);
     const geo = deps.geo.lookup(clientIp); // on the real address: a pseudonymised one has no place
     const event: NormalizedEvent = {

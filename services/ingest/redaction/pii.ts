@@ -77,7 +77,9 @@ export function pseudonymIp(pseudo: Pseudonymizer, ip: string): string {
 }
 
 export function createPiiTransforms(policy: PiiPolicy, pseudo: Pseudonymizer) {
+  // the same few thousand addresses and principals repeat all day: one HMAC each, not one per record
   const ipCache = new Map<string, string>();
+  const principalCache = new Map<string, string>();
   return {
     policy,
     /** a client address as the policy wants it stored */
@@ -99,7 +101,13 @@ export function createPiiTransforms(policy: PiiPolicy, pseudo: Pseudonymizer) {
     /** principal ids: fingerprints (`fp:`) are already pseudonyms and stay as they are */
     principal(id: string): string {
       if (policy.principal === 'keep' || !id || id.startsWith('fp:')) return id;
-      return 'pn:' + pseudo('principal', id).toString('hex').slice(0, 32);
+      let out = principalCache.get(id);
+      if (out === undefined) {
+        out = 'pn:' + pseudo('principal', id).toString('hex').slice(0, 32);
+        if (principalCache.size > 50_000) principalCache.clear();
+        principalCache.set(id, out);
+      }
+      return out;
     },
   };
 }

@@ -10,7 +10,7 @@
  */
 import { isIP, isIPv4 } from 'node:net';
 import { RE2JS } from 're2js';
-import { NAMED_VALUE_WORDS, SECRET_PATTERNS, TRIGGER_PARTS, type SecretPattern } from './secret-patterns.js';
+import { AWS_TRIGGER, NAMED_VALUE_WORDS, mayHoldDigitSecret, SECRET_PATTERNS, SHAPE_TRIGGER, type SecretPattern } from './secret-patterns.js';
 import { AUTHORIZATION_HEADERS, COOKIE_HEADERS, IP_HEADERS, URL_HEADERS, createNamePredicates } from './secret-names.js';
 import { EMAIL_REGEX, KEEP_ALL, createPiiTransforms, type PiiPolicy, type Pseudonymizer } from './pii.js';
 import { REDACTION_RULES, type RedactionRule } from '../../../schemas/redaction-schema.js';
@@ -27,6 +27,8 @@ export interface RedactorOptions {
   pii?: PiiPolicy;
   /** the keyed HMAC used for PII pseudonyms; needed when a PII policy says `hash` */
   pseudonymize?: Pseudonymizer;
+  /** header names (lower case) that `headers()` leaves out: they have a column of their own */
+  dropHeaders?: string[];
 }
 
 /** Counts replacements by type for one record. */
@@ -81,6 +83,29 @@ function base64Text(run: string): string | undefined {
 const TOKEN_RUN = /[^\s"'<>]{1,8192}/g;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{24,8192}={0,2}/g;
 const BASE64_CANDIDATE = /[A-Za-z0-9+/_-]{24}/;
+const HAS_LOWER = /[a-z]/;
+const COOKIE_NAME = /^[A-Za-z0-9_.!#$&'*+^`|~-]{1,64}$/;
+const COOKIE_MARKER = '[REDACTED:cookie]';
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
+const SHORT_PLAIN = 1;
+const HEXISH = 2;
+
+/** SHORT_PLAIN: at most 10 of [A-Za-z0-9_.~ -]; HEXISH: only [0-9a-fA-F., -]; else 0. One pass, no regex call. */
+function plainShape(s: string): number {
+  let hex = true;
+  let plain = s.length <= 10;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    const hexLetter = (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+    const sep = c === 45 || c === 46 || c === 32 || c === 44; // - . space ,
+    if (!(digit || hexLetter || sep)) hex = false;
+    if (plain && !(digit || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 126 || c === 45 || c === 46 || c === 32)) plain = false;
+    if (!hex && !plain) return 0;
+  }
+  return plain ? SHORT_PLAIN : hex ? HEXISH : 0;
+}
+const HAS_UPPER = /[A-Z]/;
 const AUTH_LINE = /(\b(?:proxy-)?authorization|\bset-cookie|\bcookie)(\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?)([^\r\n"'\\]{1,8192})/gi;
 // `name=value`, `name: value`, `"name":"value"` in free text; the name decides (see secret-names.ts)
 const NAME_SEP = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,3}[:=]\s{0,3}/g;
@@ -103,16 +128,40 @@ export function createRedactor(opts: RedactorOptions = {}) {
   const namedValues = enabled('generic_secret');
   const authLines = enabled('authorization');
   const encoded = enabled('encoded');
+  const pathTokens = enabled('path_token');
+  const secretParams = enabled('param');
   const extraWords = (opts.extraParamNames ?? []).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const trigger = new RegExp(
-    [...TRIGGER_PARTS, `(?:${[NAMED_VALUE_WORDS, ...extraWords].join('|')})[A-Za-z0-9_.-]{0,20}\\\\?["']?\\s{0,3}[:=]`].join('|'),
-    'i',
-  );
+  const namedTrigger = new RegExp(`(?:${[NAMED_VALUE_WORDS, ...extraWords].join('|')})[A-Za-z0-9_.-]{0,20}\\\\?["']?\\s{0,3}[:=]`, 'i');
+  const mayHoldSecret = (s: string) =>
+    SHAPE_TRIGGER.test(s) || mayHoldDigitSecret(s) || AWS_TRIGGER.test(s) || ((s.includes('=') || s.includes(':')) && namedTrigger.test(s));
+
+  // Values that scanned clean, by value: Accept, User-Agent, Origin… repeat all day. Only a
+  // value in which nothing was found is remembered, so no secret is ever held here.
+  // Two generations: a value seen again is promoted, so unique ids rotate out and hot values stay.
+  let cleanValues = new Set<string>();
+  let cleanBefore = new Set<string>();
+  const CLEAN_CACHE_GENERATION = 20_000;
+  const CLEAN_VALUE_MAX_CHARS = 512;
+  const rememberClean = (v: string) => {
+    if (cleanValues.size >= CLEAN_CACHE_GENERATION) {
+      cleanBefore = cleanValues;
+      cleanValues = new Set();
+    }
+    cleanValues.add(v);
+  };
+  const knownClean = (v: string) => {
+    if (cleanValues.has(v)) return true;
+    if (!cleanBefore.has(v)) return false;
+    rememberClean(v);
+    return true;
+  };
+  // operator patterns may match anything, so with them every value takes the full scan
+  const shortCircuit = operatorPatterns.length === 0;
 
   /** Built-in and operator patterns over a string, no unwrapping. */
   function patternsPass(input: string, tally: RedactionTally): string {
     let out = input;
-    if (trigger.test(out)) {
+    if (mayHoldSecret(out)) {
       if (authLines && AUTH_LINE.test(out)) {
         AUTH_LINE.lastIndex = 0;
         out = out.replace(AUTH_LINE, (_m, name: string, sep: string) => {
@@ -197,7 +246,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
         return marker('encoded');
       });
     }
-    if (BASE64_CANDIDATE.test(out)) {
+    if (BASE64_CANDIDATE.test(out) && HAS_LOWER.test(out) && HAS_UPPER.test(out)) {
       out = out.replace(BASE64_RUN, (run) => {
         if (!/[a-z]/.test(run) || !/[A-Z]/.test(run)) return run; // hex, UUIDs, words: not base64 of text
         const text = base64Text(run);
@@ -217,7 +266,20 @@ export function createRedactor(opts: RedactorOptions = {}) {
   /** Replaces every recognised credential (and PII per policy) in free text. */
   function text(input: string, tally: RedactionTally): string {
     if (!input) return input;
-    return scan(input.length > MAX_SCAN_CHARS ? input.slice(0, MAX_SCAN_CHARS) : input, tally, 0);
+    if (shortCircuit && input.length <= 512) {
+      // A short plain token (`v1`, `orders`, `42`) holds no built-in shape: the shortest, an
+      // SSN, is 11 characters and the rest need `=`, `:`, `@` or length. Hex ids, UUIDs, trace
+      // ids and IPv4 lists hold none but a digit run (a card number is all digits): one check
+      // instead of a scan, and no cache slot for a unique id.
+      const plain = plainShape(input);
+      if (plain === SHORT_PLAIN || (plain === HEXISH && !mayHoldDigitSecret(input))) return input;
+    }
+    const cacheable = input.length <= CLEAN_VALUE_MAX_CHARS;
+    if (cacheable && knownClean(input)) return input;
+    const before = tally.total;
+    const out = scan(input.length > MAX_SCAN_CHARS ? input.slice(0, MAX_SCAN_CHARS) : input, tally, 0);
+    if (cacheable && out === input && tally.total === before) rememberClean(input);
+    return out;
   }
 
   /** `a=1&token=x` (also a fragment or a form body): secret parameters lose their value, others are scanned. */
@@ -233,7 +295,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
       }
       const name = pair.slice(0, eq);
       const value = pair.slice(eq + 1);
-      if (value && enabled('param') && names.isSecretParam(name)) {
+      if (value && secretParams && names.isSecretParam(name)) {
         tally.add('param');
         pairs[i] = `${name}=${marker('param')}`;
       } else {
@@ -251,7 +313,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
   ]);
 
   function isPathToken(prev: string, seg: string): boolean {
-    if (!PATH_SECRET_PREFIXES.has(prev.toLowerCase())) return false;
+    if (!PATH_SECRET_PREFIXES.has(prev) && !(HAS_UPPER.test(prev) && PATH_SECRET_PREFIXES.has(prev.toLowerCase()))) return false;
     if (!/^[A-Za-z0-9._~%+=-]+$/.test(seg)) return false;
     // `/keys/primary` and `/reset/confirm` stay; a long value or a mixed one is a credential
     return seg.length >= 16 || (seg.length >= 8 && /\d/.test(seg) && /[A-Za-z]/.test(seg));
@@ -264,7 +326,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       if (!seg) continue;
-      if (i > 0 && enabled('path_token') && isPathToken(segments[i - 1]!, seg)) {
+      if (i > 0 && pathTokens && isPathToken(segments[i - 1]!, seg)) {
         tally.add('path_token');
         segments[i] = marker('path_token');
         continue;
@@ -299,23 +361,31 @@ export function createRedactor(opts: RedactorOptions = {}) {
 
   /** Cookie names stay (which session cookie was sent is evidence), every value goes. */
   function cookieValue(name: string, value: string, tally: RedactionTally): string {
+    if (name === 'set-cookie') return setCookieValue(value, tally);
     const parts = value.split(';');
-    const isSet = name === 'set-cookie';
-    const out: string[] = [];
+    let out = '';
     for (let i = 0; i < parts.length && i < 64; i++) {
-      const part = parts[i]!.trim();
-      const eq = part.indexOf('=');
-      // Set-Cookie attributes after the first pair (Path, Expires, HttpOnly) are not secrets
-      if (isSet && i > 0) out.push(text(part, tally));
-      else if (eq > 0) {
-        tally.add('cookie');
-        out.push(`${text(part.slice(0, eq), tally)}=${marker('cookie')}`);
-      } else if (part) {
-        tally.add('cookie');
-        out.push(marker('cookie'));
-      }
+      const part = parts[i]!;
+      let start = 0;
+      while (part.charCodeAt(start) === 32) start++;
+      if (start === part.length) continue; // an empty `;;` segment
+      tally.add('cookie');
+      const eq = part.indexOf('=', start);
+      const cookie = eq > start ? part.slice(start, eq) : '';
+      const pair = eq < 0 ? COOKIE_MARKER : `${COOKIE_NAME.test(cookie) ? cookie : text(cookie, tally)}=${COOKIE_MARKER}`;
+      out = out ? `${out}; ${pair}` : pair;
     }
-    return out.join('; ');
+    return out;
+  }
+
+  /** `sid=…; Path=/; HttpOnly`: the first pair is the cookie, the attributes after it are not secrets. */
+  function setCookieValue(value: string, tally: RedactionTally): string {
+    const semi = value.indexOf(';');
+    const pair = semi >= 0 ? value.slice(0, semi) : value;
+    const eq = pair.indexOf('=');
+    tally.add('cookie');
+    const head = eq > 0 ? `${text(pair.slice(0, eq).trim(), tally)}=${COOKIE_MARKER}` : COOKIE_MARKER;
+    return semi >= 0 ? `${head};${text(value.slice(semi + 1), tally)}` : head;
   }
 
   /** Every IPv4 or IPv6 address in a string, per the client-IP policy. */
@@ -327,31 +397,66 @@ export function createRedactor(opts: RedactorOptions = {}) {
     });
   }
 
-  /** One request header value as it may be stored. */
-  function header(name: string, value: string, tally: RedactionTally): string {
-    const n = name.toLowerCase();
-    if (!value) return value;
-    if (AUTHORIZATION_HEADERS.has(n) && enabled('authorization')) return authorizationValue(value, tally);
-    if (COOKIE_HEADERS.has(n) && enabled('cookie')) return cookieValue(n, value, tally);
-    if (names.isSecretHeader(n) && enabled('header')) {
-      tally.add('header');
-      return marker('header');
+  type HeaderKind = 'authorization' | 'cookie' | 'secret' | 'address' | 'url' | 'plain' | 'drop';
+  interface HeaderInfo {
+    kind: HeaderKind;
+    /** a plain name (`x-request-id`) holds no credential shape and is stored as it is */
+    plainName: boolean;
+  }
+  const dropHeaders = new Set(opts.dropHeaders ?? []);
+  // header names repeat all day: classify each once
+  const headerInfos = new Map<string, HeaderInfo>();
+  function headerInfo(name: string): HeaderInfo {
+    let info = headerInfos.get(name);
+    if (info === undefined) {
+      const n = name.toLowerCase();
+      const kind: HeaderKind =
+        dropHeaders.has(n) ? 'drop'
+        : AUTHORIZATION_HEADERS.has(n) && enabled('authorization') ? 'authorization'
+        : COOKIE_HEADERS.has(n) && enabled('cookie') ? 'cookie'
+        : names.isSecretHeader(n) && enabled('header') ? 'secret'
+        : IP_HEADERS.has(n) && policy.clientIp !== 'keep' ? 'address'
+        : URL_HEADERS.has(n) ? 'url'
+        : 'plain';
+      info = { kind, plainName: HEADER_NAME.test(name) };
+      if (headerInfos.size < 10_000) headerInfos.set(name, info);
     }
-    if (IP_HEADERS.has(n) && policy.clientIp !== 'keep') return text(addresses(value), tally);
-    if (URL_HEADERS.has(n)) return url(value, tally);
-    return text(value, tally);
+    return info;
   }
 
-  /** Headers to store: names lower-cased and bounded, values redacted and clipped. */
-  function headers(input: Record<string, string>, tally: RedactionTally, skip: ReadonlySet<string> = new Set()): Record<string, string> {
+  /** One request header value as it may be stored. */
+  function header(name: string, value: string, tally: RedactionTally): string {
+    if (!value) return value;
+    switch (headerInfo(name).kind) {
+      case 'authorization':
+        return authorizationValue(value, tally);
+      case 'cookie':
+        return cookieValue(name.toLowerCase(), value, tally);
+      case 'secret':
+        tally.add('header');
+        return marker('header');
+      case 'address':
+        return text(addresses(value), tally);
+      case 'url':
+        return url(value, tally);
+      case 'drop':
+      case 'plain':
+        return text(value, tally);
+    }
+  }
+
+  /** Headers to store: bounded in number and length, names kept, values redacted; `dropHeaders` left out. */
+  function headers(input: Record<string, string>, tally: RedactionTally): Record<string, string> {
     const out: Record<string, string> = {};
     let n = 0;
     for (const name in input) {
       const value = input[name];
-      if (!value || skip.has(name)) continue;
+      if (!value) continue;
+      const info = headerInfo(name);
+      if (info.kind === 'drop') continue;
       if (n++ >= MAX_HEADERS) break;
-      const key = name.length > 128 ? name.slice(0, 128) : name;
-      out[text(key, tally)] = header(key, value.length > MAX_HEADER_VALUE ? value.slice(0, MAX_HEADER_VALUE) : value, tally);
+      const key = info.plainName ? name : text(name.length > 128 ? name.slice(0, 128) : name, tally);
+      out[key] = header(name, value.length > MAX_HEADER_VALUE ? value.slice(0, MAX_HEADER_VALUE) : value, tally);
     }
     return out;
   }
