@@ -86,6 +86,8 @@ const BASE64_CANDIDATE = /[A-Za-z0-9+/_-]{24}/;
 const HAS_LOWER = /[a-z]/;
 const COOKIE_NAME = /^[A-Za-z0-9_.!#$&'*+^`|~-]{1,64}$/;
 const COOKIE_MARKER = '[REDACTED:cookie]';
+const PARAM_MARKER = '[REDACTED:param]';
+const PATH_TOKEN_MARKER = '[REDACTED:path_token]';
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 const SHORT_PLAIN = 1;
 const HEXISH = 2;
@@ -285,24 +287,33 @@ export function createRedactor(opts: RedactorOptions = {}) {
   /** `a=1&token=x` (also a fragment or a form body): secret parameters lose their value, others are scanned. */
   function query(q: string, tally: RedactionTally): string {
     if (!q) return q;
-    const pairs = q.split('&');
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i]!;
-      const eq = pair.indexOf('=');
-      if (eq < 0) {
-        pairs[i] = text(pair, tally);
-        continue;
-      }
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (value && secretParams && names.isSecretParam(name)) {
-        tally.add('param');
-        pairs[i] = `${name}=${marker('param')}`;
-      } else {
-        pairs[i] = `${text(name, tally)}=${text(value, tally)}`;
-      }
+    // copy on write: most query strings hold nothing, and then no new string is built
+    let out: string | undefined;
+    let start = 0;
+    while (start <= q.length) {
+      let end = q.indexOf('&', start);
+      if (end < 0) end = q.length;
+      const pair = q.slice(start, end);
+      const replaced = queryPair(pair, tally);
+      if (replaced !== pair && out === undefined) out = q.slice(0, Math.max(0, start - 1));
+      if (out !== undefined) out += (start > 0 ? '&' : '') + replaced;
+      start = end + 1;
     }
-    return pairs.join('&');
+    return out ?? q;
+  }
+
+  function queryPair(pair: string, tally: RedactionTally): string {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return text(pair, tally);
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (value && secretParams && names.isSecretParam(name)) {
+      tally.add('param');
+      return `${name}=${PARAM_MARKER}`;
+    }
+    const n = text(name, tally);
+    const v = text(value, tally);
+    return n === name && v === value ? pair : `${n}=${v}`;
   }
 
   /** Path segments after which the next segment is a credential (`/reset/<token>`, `/key/<api-key>`). */
@@ -322,20 +333,31 @@ export function createRedactor(opts: RedactorOptions = {}) {
   /** A URL path: credential-shaped segments and segments after `/reset/`, `/key/`… are replaced. */
   function path(p: string, tally: RedactionTally): string {
     if (!p) return p;
-    const segments = p.split('/');
-    for (let i = 0; i < segments.length; i++) {
-      const seg = segments[i]!;
-      if (!seg) continue;
-      if (i > 0 && pathTokens && isPathToken(segments[i - 1]!, seg)) {
-        tally.add('path_token');
-        segments[i] = marker('path_token');
-        continue;
-      }
-      // `;jsessionid=…` matrix parameters carry sessions
-      const semi = seg.indexOf(';');
-      segments[i] = semi > 0 ? `${text(seg.slice(0, semi), tally)};${query(seg.slice(semi + 1).replace(/;/g, '&'), tally).replace(/&/g, ';')}` : text(seg, tally);
+    let out: string | undefined;
+    let prev = '';
+    let start = 0;
+    while (start <= p.length) {
+      let end = p.indexOf('/', start);
+      if (end < 0) end = p.length;
+      const seg = p.slice(start, end);
+      const replaced = seg ? pathSegment(prev, seg, tally) : seg;
+      if (replaced !== seg && out === undefined) out = p.slice(0, Math.max(0, start - 1));
+      if (out !== undefined) out += (start > 0 ? '/' : '') + replaced;
+      prev = seg;
+      start = end + 1;
     }
-    return segments.join('/');
+    return out ?? p;
+  }
+
+  function pathSegment(prev: string, seg: string, tally: RedactionTally): string {
+    if (pathTokens && prev && isPathToken(prev, seg)) {
+      tally.add('path_token');
+      return PATH_TOKEN_MARKER;
+    }
+    // `;jsessionid=…` matrix parameters carry sessions
+    const semi = seg.indexOf(';');
+    if (semi <= 0) return text(seg, tally);
+    return `${text(seg.slice(0, semi), tally)};${query(seg.slice(semi + 1).replace(/;/g, '&'), tally).replace(/&/g, ';')}`;
   }
 
   /** A full or relative URL: userinfo, path, query and fragment (OAuth implicit flow puts tokens there). */
