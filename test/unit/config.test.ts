@@ -37,6 +37,13 @@ describe('configuration', () => {
     ['a wrong type', { GATEWATCH_CONFIG: file('{"clickhouse":{"retentionDays":"ninety"}}') }, 'clickhouse.retentionDays'],
     ['a bad trusted proxy', { GATEWATCH_CONFIG: file('{"ingest":{"trustedProxies":["10.0.0.0/8","10.0.0.300"]}}') }, 'ingest.trustedProxies[1]'],
     ['an invalid regex', { GATEWATCH_CONFIG: file('{"redaction":{"extraPatterns":[{"name":"x","regex":"(unclosed"}]}}') }, 'redaction.extraPatterns[0].regex'],
+    ['a backtracking-only regex (lookahead)', { GATEWATCH_CONFIG: file('{"redaction":{"extraPatterns":[{"name":"x","regex":"a(?=b)"}]}}') }, 'redaction.extraPatterns[0].regex'],
+    ['a regex matching the empty string', { GATEWATCH_CONFIG: file('{"redaction":{"extraPatterns":[{"name":"x","regex":"a*"}]}}') }, 'redaction.extraPatterns[0].regex'],
+    ['two patterns with one name', { GATEWATCH_CONFIG: file('{"redaction":{"extraPatterns":[{"name":"x","regex":"a"},{"name":"x","regex":"b"}]}}') }, 'redaction.extraPatterns[1].name'],
+    ['an unknown redaction rule', { GATEWATCH_CONFIG: file('{"redaction":{"rules":{"jwts":false}}}') }, 'redaction.rules.jwts'],
+    ['an unknown PII action', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"email":"encrypt"}}}') }, 'redaction.pii.email'],
+    ['masking principals (it would merge them)', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"principal":"mask"}}}') }, 'redaction.pii.principal'],
+    ['a privacy mode that is not a boolean', { GATEWATCH_PRIVACY_MODE: 'maybe' }, 'GATEWATCH_PRIVACY_MODE'],
     ['an unknown per-topic format', { GATEWATCH_CONFIG: file('{"kafka":{"topicFormats":{"t":"apache"}}}') }, 'kafka.topicFormats.t'],
   ])('refuses %s, naming the key', (_n, env, key) => {
     let caught: unknown;
