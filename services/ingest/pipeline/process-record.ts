@@ -63,7 +63,8 @@ export function createPipeline(deps: PipelineDeps) {
     const { redactor } = deps;
     const path = redactor.path(clip(rec.path), tally);
     const query = redactor.query(clip(rec.query), tally);
-    const headers = redactor.headers(rec.headers, tally);
+    // headers not stored are only counted: each secret one the gateway logged still counts as caught
+    const headers = deps.storeHeaders ? redactor.headers(rec.headers, tally) : redactor.countSecretHeaders(rec.headers, tally);
     const clientIp = deps.resolveClientIp(rec.peerIp, rec.forwardedFor);
     const geo = deps.geo.lookup(clientIp); // on the real address: a pseudonymised one has no place
     const event: NormalizedEvent = {
@@ -84,7 +85,7 @@ export function createPipeline(deps: PipelineDeps) {
       principal: { type: principal.type, id: redactor.pii.principal(redactor.text(clip(principal.id, 256), tally)) },
       auth_outcome: authOutcome(rec.status, principal, rec),
       user_agent: redactor.text(clip(rec.userAgent, 1024), tally),
-      headers: deps.storeHeaders ? headers : {},
+      headers,
       ...geo,
       redacted_fields: Math.min(tally.total, 65_535),
     };

@@ -483,6 +483,18 @@ export function createRedactor(opts: RedactorOptions = {}) {
     return out;
   }
 
+  /** For a pipeline that does not store headers: counts the secret ones, returns none. */
+  function countSecretHeaders(input: Record<string, string>, tally: RedactionTally): Record<string, string> {
+    for (const name in input) {
+      if (!input[name]) continue;
+      const kind = headerInfo(name).kind;
+      if (kind === 'authorization') tally.add(kind);
+      else if (kind === 'cookie') tally.add(kind, input[name].split(';').filter((c) => c.trim()).length);
+      else if (kind === 'secret') tally.add('header');
+    }
+    return {};
+  }
+
   /**
    * A raw record that could not be parsed (for the dead-letter store): JSON string values
    * under secret-sounding keys, `name=value` pairs with secret names, `Authorization:`-style
@@ -512,7 +524,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
   }
 
   return {
-    text, query, path, url, header, headers, raw,
+    text, query, path, url, header, headers, countSecretHeaders, raw,
     isSecretHeader: names.isSecretHeader,
     isSecretParam: names.isSecretParam,
     /** client addresses and principal ids as the PII policy wants them stored */
