@@ -115,8 +115,12 @@ describe('redaction corpus through Kafka, the ingest worker and ClickHouse', () 
     expect(all.length).toBeGreaterThanOrEqual(good.length);
     const haystack = strings(all).join('\u0000');
     expect(leaksIn(haystack, corpus)).toEqual([]);
-    // every stored row says how much was caught in it
+    // every stored row says how much was caught in it, and the metric says by which rule
     expect(all.every((r) => Number(r.redacted_fields) > 0)).toBe(true);
+    const metrics = await rt.metrics.registry.metrics();
+    for (const type of ['authorization', 'cookie', 'header', 'param', 'path_token', 'jwt', 'github_token', 'card_number', 'private_key', 'encoded']) {
+      expect(metrics).toMatch(new RegExp(`gatewatch_redactions_total\\{type="${type}"\\} [1-9]`));
+    }
   });
 
   it('leaves no planted secret in the dead-letter table or the dead-letter topic', async () => {
