@@ -4,6 +4,7 @@
  */
 import { Type, type Static, type TBoolean, type TProperties } from '@sinclair/typebox';
 import { PII_ACTIONS, REDACTION_RULES, type RedactionRule } from './redaction-schema.js';
+import { DetectConfigSchema } from './detect-config-schema.js';
 
 const FieldMapping = Type.Record(Type.String(), Type.String(), {
   description: 'normalized field name → dotted path in the source record',
@@ -132,6 +133,7 @@ export const ConfigSchema = Type.Object(
         ),
       },
     ),
+    detect: DetectConfigSchema,
     fingerprintKey: Type.Optional(
       Type.String({ minLength: 32, description: 'HMAC key for principal fingerprints; default: generated once into dataDir' }),
     ),

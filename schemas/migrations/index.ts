@@ -1,3 +1,5 @@
+import { ROLLUPS, rollupDdl } from '../rollups.js';
+
 /**
  * Versioned ClickHouse migrations. Each is applied once, in order, and recorded in
  * `schema_migrations`; every statement is itself idempotent (IF NOT EXISTS), so a migration
@@ -131,6 +133,83 @@ export const MIGRATIONS: Migration[] = [
       // Request headers as the gateway logged them, after redaction: secret headers keep their
       // name and lose their value, so an analyst sees that a credential was sent, never which.
       `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS headers Map(LowCardinality(String), String) CODEC(ZSTD(1)) AFTER user_agent`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'rollups, alerts, detector state and baselines',
+    statements: ({ db, retentionDays }) => [
+      ...ROLLUPS.flatMap((r) => rollupDdl(db, r, retentionDays)),
+      // One row per change of an alert; the highest version of an id is its state.
+      `CREATE TABLE IF NOT EXISTS ${db}.alerts
+      (
+        id            String,
+        detector      LowCardinality(String),
+        severity      LowCardinality(String),
+        entity_type   LowCardinality(String),
+        entity_value  String,
+        window_start  DateTime64(3, 'UTC'),
+        window_end    DateTime64(3, 'UTC'),
+        observed      Float64,
+        expected      Float64,
+        score         Float64,
+        summary       String,
+        owasp         LowCardinality(String),
+        evidence_sql  String,
+        evidence_rows String,
+        detail        String,
+        status        LowCardinality(String),
+        windows       UInt32,
+        first_seen    DateTime64(3, 'UTC'),
+        last_seen     DateTime64(3, 'UTC'),
+        created_at    DateTime64(3, 'UTC'),
+        updated_at    DateTime64(3, 'UTC'),
+        version       UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      // Where each detector has scored up to, and other small state that must survive a restart.
+      `CREATE TABLE IF NOT EXISTS ${db}.detector_state
+      (
+        name       String,
+        value      String,
+        updated_at DateTime64(3, 'UTC'),
+        version    UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY name`,
+      // Seasonal baselines per metric and entity: one row per hour-of-week bucket (0–167), 255 = all hours.
+      `CREATE TABLE IF NOT EXISTS ${db}.baselines
+      (
+        metric      LowCardinality(String),
+        entity      String,
+        bucket      UInt8,
+        median      Float64,
+        mad         Float64,
+        p95         Float64,
+        ewma        Float64,
+        samples     UInt32,
+        computed_at DateTime64(3, 'UTC'),
+        version     UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY (metric, entity, bucket)`,
+      // One row per detection cycle: what was scored, how long it took, what arrived too late.
+      `CREATE TABLE IF NOT EXISTS ${db}.detector_runs
+      (
+        at           DateTime64(3, 'UTC') DEFAULT now64(3),
+        detector     LowCardinality(String),
+        window_start DateTime64(3, 'UTC'),
+        window_end   DateTime64(3, 'UTC'),
+        duration_ms  Float64,
+        alerts       UInt32,
+        late_events  UInt64,
+        error        String
+      )
+      ENGINE = MergeTree
+      PARTITION BY toYYYYMM(at)
+      ORDER BY at
+      TTL toDateTime(at) + INTERVAL 90 DAY`,
     ],
   },
 ];

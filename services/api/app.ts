@@ -15,6 +15,9 @@ import type { AuditLog } from './audit-log.js';
 import { authPlugin, HttpError } from './auth.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
+import { alertRoutes } from './routes/alert-routes.js';
+import type { AlertStore } from '../detect/clickhouse-alert-store.js';
+import type { DetectionRunner } from '../detect/detection-runner.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -30,6 +33,8 @@ export interface ApiDeps {
   metrics: Metrics;
   log: Logger;
   readiness: ReadinessCheck[];
+  alerts: AlertStore;
+  runner?: DetectionRunner;
 }
 
 export type App = FastifyInstance;
@@ -79,5 +84,6 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
 
   await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
+  await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

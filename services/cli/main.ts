@@ -12,6 +12,8 @@ import { startIngestRole } from '../ingest/ingest-role.js';
 import { startApiRole } from '../api/api-role.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
+import { alertsCommand } from './alerts-command.js';
+import { startDetectRole } from '../detect/detect-role.js';
 
 function config(): Config {
   return loadConfig(process.env);
@@ -30,7 +32,7 @@ export function buildCli(): Command {
 
   program
     .command('start')
-    .description('run every role in one process: ingest, API (embedded store in ./data unless CLICKHOUSE_URL is set)')
+    .description('run every role in one process: ingest, detection, API (embedded store in ./data unless CLICKHOUSE_URL is set)')
     .action(async () => {
       await startAll(config());
     });
@@ -57,6 +59,29 @@ export function buildCli(): Command {
     });
 
   program
+    .command('detect')
+    .description('run only detection: score closed event-time windows every detect.cycleSec and store alerts')
+    .action(async () => {
+      const rt = await openRuntime(config(), { role: 'detect' });
+      closeOnSignals(rt);
+      startDetectRole(rt);
+    });
+
+  program
+    .command('alerts')
+    .description('list alerts, newest first')
+    .option('--json', 'print a JSON array')
+    .addOption(new Option('--status <status>', 'only alerts in this state').choices(['open', 'acknowledged', 'resolved']))
+    .option('--limit <n>', 'at most this many', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('an integer from 1 to 1000');
+      return n;
+    }, 100)
+    .action(async (opts: { json?: boolean; status?: string; limit: number }) => {
+      await alertsCommand(config(), opts);
+    });
+
+  program
     .command('replay')
     .description('backfill log files (plain or .gz, one record per line) with their original timestamps')
     .argument('<files...>', 'log files')
@@ -66,6 +91,11 @@ export function buildCli(): Command {
       const totals = await replayCommand(config(), files, { format: opts.format, progress: opts.progress && process.stderr.isTTY === true });
       const reasons = Object.entries(totals.reasons).map(([k, v]) => `${k}: ${v}`).join(', ');
       console.log(`replayed ${totals.files} file(s): ${totals.records} records, ${totals.stored + totals.queued} ${totals.queued ? 'queued' : 'stored'}, ${totals.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+      if (totals.detection) {
+        const d = totals.detection;
+        console.log(`scored ${totals.eventTimes?.min} – ${totals.eventTimes?.max}: ${d.opened} alert(s) opened, ${d.extended} extended${d.failed.length ? `; failed detectors: ${d.failed.join(', ')}` : ''}`);
+        if (d.failed.length) process.exitCode = 1;
+      }
     });
 
   program

@@ -24,6 +24,8 @@ export interface IngestResult {
   reasons: Record<string, number>;
   /** the first few rejections, by position in the request */
   errors: Array<{ index: number; reason: string; detail: string }>;
+  /** event-time range of the stored events (embedded mode), ISO 8601 */
+  eventTimes?: { min: string; max: string };
 }
 
 export interface IngestGateway {
@@ -50,7 +52,13 @@ export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: E
       for (let i = 0; i < records.length; i++) {
         const outcomes = deps.processRecord(records[i]!, hint);
         for (const o of outcomes) {
-          if (o.kind !== 'dlq') continue;
+          if (o.kind === 'ok') {
+            const t = o.event.event_time;
+            if (!result.eventTimes) result.eventTimes = { min: t, max: t };
+            else if (t < result.eventTimes.min) result.eventTimes.min = t;
+            else if (t > result.eventTimes.max) result.eventTimes.max = t;
+            continue;
+          }
           result.rejected++;
           result.reasons[o.letter.reason] = (result.reasons[o.letter.reason] ?? 0) + 1;
           if (result.errors.length < MAX_ERRORS) result.errors.push({ index: i, reason: o.letter.reason, detail: o.letter.detail });

@@ -19,6 +19,8 @@ export interface ReplayTotals {
   rejected: number;
   queued: number;
   reasons: Record<string, number>;
+  /** event-time range of what was stored (embedded mode) */
+  eventTimes?: { min: string; max: string };
 }
 
 function isGzip(path: string): boolean {
@@ -49,6 +51,10 @@ export async function replayFiles(
     totals.rejected += r.rejected;
     totals.queued += r.queued;
     for (const [k, v] of Object.entries(r.reasons)) totals.reasons[k] = (totals.reasons[k] ?? 0) + v;
+    if (r.eventTimes) {
+      const t = totals.eventTimes;
+      totals.eventTimes = t ? { min: r.eventTimes.min < t.min ? r.eventTimes.min : t.min, max: r.eventTimes.max > t.max ? r.eventTimes.max : t.max } : { ...r.eventTimes };
+    }
   };
   for (const file of files) {
     const id = replayFileId(file);

@@ -112,6 +112,27 @@ function checkSemantics(config: Config): void {
       throw new ConfigError(`ingest.trustedProxies[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
     }
   });
+  const c = config.detect.cycleSec;
+  if (!((c < 60 && 60 % c === 0) || (c % 60 === 0 && 3600 % c === 0))) {
+    throw new ConfigError('detect.cycleSec', `${c} s must divide a minute (1, 2, 5, 10, 15, 20, 30) or be whole minutes dividing an hour`);
+  }
+  // A cycle longer than the window it scores would leave minutes unscored between cycles.
+  for (const [name, d] of Object.entries(config.detect.detectors)) {
+    const windowMin = 'windowMin' in d ? d.windowMin : undefined;
+    if (windowMin !== undefined && config.detect.cycleSec > windowMin * 60) {
+      throw new ConfigError('detect.cycleSec', `${config.detect.cycleSec} s is longer than the ${windowMin}-minute window of detector ${name}: data between cycles would go unscored`);
+    }
+  }
+  for (const [key, list] of [['detect.allow.cidrs', config.detect.allow.cidrs], ['detect.corporateEgress.cidrs', config.detect.corporateEgress.cidrs]] as const) {
+    list.forEach((cidr, i) => {
+      try {
+        if (cidr.includes('/')) ipaddr.parseCIDR(cidr);
+        else ipaddr.parse(cidr);
+      } catch {
+        throw new ConfigError(`${key}[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
+      }
+    });
+  }
   // Operator patterns run on RE2: linear time on any input, so a pattern cannot turn a
   // hostile log line into a ReDoS. Backreferences and lookarounds are refused here.
   const seen = new Set<string>();

@@ -50,6 +50,35 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Failed writes to ClickHouse (each is retried)',
       registers: [registry],
     }),
+    detectorSeconds: new Histogram({
+      name: 'gatewatch_detector_cycle_seconds',
+      help: 'Time one detector took to score one range of windows',
+      labelNames: ['detector'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    detectorFailures: new Counter({
+      name: 'gatewatch_detector_failures_total',
+      help: 'Detector runs that failed (logged and skipped; the range is scored again next cycle)',
+      labelNames: ['detector'] as const,
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'gatewatch_alerts_total',
+      help: 'Alerts opened, by detector and severity',
+      labelNames: ['detector', 'severity'] as const,
+      registers: [registry],
+    }),
+    lateEvents: new Counter({
+      name: 'gatewatch_late_events_total',
+      help: 'Events that arrived after their minute had been scored (counted, not merged into past windows)',
+      registers: [registry],
+    }),
+    watermarkLagSeconds: new Gauge({
+      name: 'gatewatch_detect_watermark_lag_seconds',
+      help: 'Wall clock minus the detection watermark',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'gatewatch_ingest_lag_records',
       help: 'Records between the last fetched offset and the partition high watermark',

@@ -1,7 +1,8 @@
-/** `gatewatch start` / `npm start`: every role in one process, on the embedded default unless configured otherwise. */
+/** `gatewatch start` / `npm start`: every role (ingest, detect, API) in one process, on the embedded default unless configured otherwise. */
 import type { Config } from '../../schemas/config-schema.js';
 import { startApiRole } from '../api/api-role.js';
 import { startIngestRole } from '../ingest/ingest-role.js';
+import { startDetectRole } from '../detect/detect-role.js';
 import { closeOnSignals, openRuntime, type Runtime } from '../shared/runtime.js';
 
 export async function startAll(config: Config, opts: { signals?: boolean } = {}): Promise<Runtime> {
@@ -9,7 +10,8 @@ export async function startAll(config: Config, opts: { signals?: boolean } = {})
   if (opts.signals ?? true) closeOnSignals(rt);
   try {
     const ingest = await startIngestRole(rt, { runWorker: true });
-    await startApiRole(rt, ingest.gateway, ingest.worker);
+    const detect = startDetectRole(rt);
+    await startApiRole(rt, ingest.gateway, ingest.worker, detect.runner);
   } catch (err) {
     await rt.close();
     throw err;

@@ -2,6 +2,7 @@
  * HTTP ingest, read-only SQL and access control against the real embedded ClickHouse engine
  * (chDB), through app.inject and over a real socket.
  */
+import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const revoked = await keys.create('revoked', 'admin');
   await keys.revoke(revoked.id);
   key.revoked = revoked.key;
-  app = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [] });
+  app = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [], alerts: createClickHouseAlertStore(rt.store) });
   await app.listen({ host: '127.0.0.1', port: 0 });
 });
 

@@ -45,6 +45,7 @@ const IngestReply = Type.Object({
   queued: Type.Integer(),
   reasons: Type.Record(Type.String(), Type.Integer()),
   errors: Type.Array(Type.Object({ index: Type.Integer(), reason: Type.String(), detail: Type.String() })),
+  eventTimes: Type.Optional(Type.Object({ min: Type.String({ format: 'date-time' }), max: Type.String({ format: 'date-time' }) })),
 });
 
 export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: IngestGateway; bodyLimit: number }> = async (app, opts) => {

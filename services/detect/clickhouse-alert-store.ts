@@ -1,0 +1,138 @@
+/**
+ * Alerts in ClickHouse (`alerts`, ReplacingMergeTree by version: the newest row of an id is
+ * its state). The store keeps the latest alert per detector and entity in memory, loaded once,
+ * so extending an open alert needs no query; every change is written as a new version.
+ */
+import type { Alert } from '../../schemas/alert-schema.js';
+import { entityKey } from '../../detectors/alert-builder.js';
+import type { Store } from '../shared/clickhouse.js';
+
+export interface AlertStore {
+  /** the newest alert for a detector and entity, whatever its status */
+  latestFor(detector: string, entity: { type: string; value: string }): Promise<Alert | undefined>;
+  save(alerts: Alert[]): Promise<void>;
+  list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
+}
+
+interface AlertRow {
+  id: string;
+  detector: string;
+  severity: Alert['severity'];
+  entity_type: Alert['entity']['type'];
+  entity_value: string;
+  window_start: string;
+  window_end: string;
+  observed: number;
+  expected: number;
+  score: number;
+  summary: string;
+  owasp: string;
+  evidence_sql: string;
+  evidence_rows: string;
+  detail: string;
+  status: Alert['status'];
+  windows: number | string;
+  first_seen: string;
+  last_seen: string;
+}
+
+const toIso = (ch: string) => new Date(`${ch.replace(' ', 'T')}Z`).toISOString();
+const toCh = (iso: string) => iso.slice(0, 23).replace('T', ' ');
+
+function fromRow(r: AlertRow): Alert {
+  const parse = (s: string, fallback: unknown) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      return fallback;
+    }
+  };
+  return {
+    id: r.id,
+    detector: r.detector,
+    severity: r.severity,
+    entity: { type: r.entity_type, value: r.entity_value },
+    window: { start: toIso(r.window_start), end: toIso(r.window_end) },
+    observed: Number(r.observed),
+    expected: Number(r.expected),
+    score: Number(r.score),
+    summary: r.summary,
+    owasp: r.owasp,
+    evidence: { sql: r.evidence_sql, rows: parse(r.evidence_rows, []) as Array<Record<string, unknown>> },
+    detail: parse(r.detail, {}) as Record<string, unknown>,
+    status: r.status,
+    windows: Number(r.windows),
+    first_seen: toIso(r.first_seen),
+    last_seen: toIso(r.last_seen),
+  };
+}
+
+export function createClickHouseAlertStore(store: Store, now: () => number = Date.now): AlertStore {
+  const { client, db } = store;
+  let latest: Map<string, Alert> | undefined;
+  let version = 0;
+  const COLUMNS = 'id, detector, severity, entity_type, entity_value, window_start, window_end, observed, expected, score, summary, owasp, evidence_sql, evidence_rows, detail, status, windows, first_seen, last_seen';
+
+  async function load(): Promise<Map<string, Alert>> {
+    if (latest) return latest;
+    const rows = await (await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ORDER BY last_seen`, format: 'JSONEachRow' })).json<AlertRow>();
+    const map = new Map<string, Alert>();
+    for (const r of rows) map.set(entityKey(r.detector, { type: r.entity_type, value: r.entity_value }), fromRow(r));
+    latest = map;
+    return map;
+  }
+
+  return {
+    async latestFor(detector, entity) {
+      return (await load()).get(entityKey(detector, entity));
+    },
+    async save(alerts) {
+      if (alerts.length === 0) return;
+      const map = await load();
+      const at = toCh(new Date(now()).toISOString());
+      // versions increase within a process and across restarts (wall-clock microseconds)
+      version = Math.max(version + 1, now() * 1000);
+      await client.insert({
+        table: `${db}.alerts`,
+        format: 'JSONEachRow',
+        values: alerts.map((a, i) => ({
+          id: a.id,
+          detector: a.detector,
+          severity: a.severity,
+          entity_type: a.entity.type,
+          entity_value: a.entity.value,
+          window_start: toCh(a.window.start),
+          window_end: toCh(a.window.end),
+          observed: a.observed,
+          expected: a.expected,
+          score: a.score,
+          summary: a.summary,
+          owasp: a.owasp,
+          evidence_sql: a.evidence.sql,
+          evidence_rows: JSON.stringify(a.evidence.rows),
+          detail: JSON.stringify(a.detail),
+          status: a.status,
+          windows: a.windows,
+          first_seen: toCh(a.first_seen),
+          last_seen: toCh(a.last_seen),
+          created_at: toCh(a.first_seen),
+          updated_at: at,
+          version: version + i,
+        })),
+      });
+      version += alerts.length;
+      for (const a of alerts) map.set(entityKey(a.detector, a.entity), a);
+    },
+    async list(opts = {}) {
+      const where = opts.status ? `WHERE status = {status:String}` : '';
+      const rows = await (
+        await client.query({
+          query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ${where} ORDER BY last_seen DESC, id LIMIT {limit:UInt32}`,
+          query_params: { limit: opts.limit ?? 1000, ...(opts.status ? { status: opts.status } : {}) },
+          format: 'JSONEachRow',
+        })
+      ).json<AlertRow>();
+      return rows.map(fromRow);
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The detect role: a node-cron job that runs one detection cycle every `detect.cycleSec`,
+ * never two at once (a slow cycle makes the next one wait, it does not pile up). Runs in the
+ * all-in-one process or alone (`gatewatch detect`).
+ */
+import cron from 'node-cron';
+import type { Runtime } from '../shared/runtime.js';
+import { errorMessage } from '../shared/errors.js';
+import { createClickHouseAlertStore } from './clickhouse-alert-store.js';
+import { createDetectionRunner, type DetectionRunner } from './detection-runner.js';
+
+/** node-cron pattern for "every N seconds" (N divides 60) or "every N minutes" (N·60 divides 3600). */
+export function cycleCron(cycleSec: number): string {
+  if (cycleSec < 60 && 60 % cycleSec === 0) return `*/${cycleSec} * * * * *`;
+  if (cycleSec % 60 === 0 && 3600 % cycleSec === 0) return `0 */${cycleSec / 60} * * * *`;
+  throw new Error(`detect.cycleSec ${cycleSec} must divide a minute or an hour`);
+}
+
+export interface DetectRole {
+  runner: DetectionRunner;
+}
+
+export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}): DetectRole {
+  const { config, log } = rt;
+  const runner = createDetectionRunner({
+    config,
+    store: rt.store,
+    alerts: createClickHouseAlertStore(rt.store),
+    metrics: rt.metrics,
+    log: log.child({ component: 'detect' }),
+    now: Date.now,
+  });
+  if (!(opts.schedule ?? true) || !config.detect.enabled) return { runner };
+  let running: Promise<unknown> = Promise.resolve();
+  const task = cron.schedule(
+    cycleCron(config.detect.cycleSec),
+    async () => {
+      running = runner.cycle().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
+      await running;
+    },
+    { name: 'detect', noOverlap: true },
+  );
+  log.info({ cycleSec: config.detect.cycleSec }, 'detection scheduled');
+  rt.onClose('detect', async () => {
+    await task.stop();
+    await running;
+  });
+  return { runner };
+}

@@ -1,0 +1,202 @@
+/**
+ * Runs the detectors over closed event-time windows and stores what they find.
+ *
+ * Invariants:
+ * - a minute is scored only once the watermark (the newest event time of the slowest active
+ *   gateway, minus the allowed lateness) has passed its end; live ingest and replay go through
+ *   `scoreRange`, so a backfilled day raises the alerts it would have raised live;
+ * - each detector remembers how far it has scored (`detector_state`) and resumes there after a
+ *   restart; a failing detector is logged and skipped, the others go on, and its range is
+ *   scored again on the next cycle;
+ * - events that arrive for minutes already scored are counted (`late_events`), not merged.
+ */
+import type { Logger } from 'pino';
+import type { Alert } from '../../schemas/alert-schema.js';
+import type { Config } from '../../schemas/config-schema.js';
+import type { DetectorName } from '../../schemas/detect-config-schema.js';
+import { DETECTORS } from '../../detectors/index.js';
+import { createAllowList } from '../../detectors/allow-list.js';
+import { chTime, MINUTE, parseChTime, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
+import { extendAlert, openAlert } from '../../detectors/alert-builder.js';
+import type { Store } from '../shared/clickhouse.js';
+import type { Metrics } from '../shared/metrics.js';
+import { errorMessage } from '../shared/errors.js';
+import type { AlertStore } from './clickhouse-alert-store.js';
+
+const CHUNK = 60 * MINUTE; // a long range is scored an hour at a time: bounded result sets
+const EVIDENCE_ROWS = 5;
+
+export interface RunnerDeps {
+  config: Config;
+  store: Store;
+  alerts: AlertStore;
+  metrics: Metrics;
+  log: Logger;
+  now: () => number;
+  /** detectors to run (default: every enabled one) */
+  detectors?: Array<Detector<never>>;
+}
+
+export interface RangeResult {
+  opened: Alert[];
+  extended: number;
+  failed: DetectorName[];
+}
+
+export function createDetectionRunner(deps: RunnerDeps) {
+  const { config, store, log, metrics } = deps;
+  const { client, db } = store;
+  const ctx: DetectorContext = { config: config.detect, allow: createAllowList(config.detect.allow) };
+  const detectors = (deps.detectors ?? DETECTORS).filter((d) => config.detect.detectors[d.name].enabled);
+  const rearmMs = config.detect.rearmMin * MINUTE;
+
+  async function rows<T>(sql: string): Promise<T[]> {
+    return (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  }
+
+  async function evidenceRows(sql: string): Promise<Array<Record<string, unknown>>> {
+    try {
+      return await rows<Record<string, unknown>>(`${sql} LIMIT ${EVIDENCE_ROWS}`);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'evidence query failed: the alert is stored without sample rows');
+      return [];
+    }
+  }
+
+  /** Findings → new or extended alerts, saved; in event-time order so extensions chain. */
+  async function record(detector: Detector<never>, findings: Finding[], result: RangeResult): Promise<void> {
+    findings.sort((a, b) => a.window.end - b.window.end);
+    const changed = new Map<string, Alert>();
+    for (const f of findings) {
+      const key = `${f.entity.type}\0${f.entity.value}`;
+      const current = changed.get(key) ?? (await deps.alerts.latestFor(f.detector, f.entity));
+      const ext = current ? extendAlert(current, f, rearmMs) : { newAlert: true as const };
+      if (ext === undefined) continue;
+      if ('alert' in ext) {
+        changed.set(key, ext.alert);
+        result.extended++;
+        continue;
+      }
+      const sql = detector.evidenceSql(db, f);
+      const alert = openAlert(f, { sql, rows: await evidenceRows(sql) });
+      changed.set(key, alert);
+      result.opened.push(alert);
+      metrics.alerts.inc({ detector: f.detector, severity: f.severity });
+      log.info({ detector: f.detector, entity: f.entity, severity: f.severity, id: alert.id }, 'alert opened');
+    }
+    await deps.alerts.save([...changed.values()]);
+  }
+
+  /** Scores windows ending in [range.from, range.to) with every detector (or the given ones). */
+  async function scoreRange(range: ScoreRange, only?: DetectorName[]): Promise<RangeResult> {
+    const result: RangeResult = { opened: [], extended: 0, failed: [] };
+    for (const d of detectors) {
+      if (only && !only.includes(d.name)) continue;
+      try {
+        await scoreDetector(d, range, result);
+      } catch (err) {
+        result.failed.push(d.name);
+        metrics.detectorFailures.inc({ detector: d.name });
+        log.error({ detector: d.name, err: errorMessage(err), from: chTime(range.from), to: chTime(range.to) }, 'detector failed: skipped this cycle');
+        await recordRun(d.name, range, 0, 0, errorMessage(err));
+      }
+    }
+    return result;
+  }
+
+  async function scoreDetector(d: Detector<never>, range: ScoreRange, result: RangeResult): Promise<void> {
+    for (let from = range.from; from < range.to; from += CHUNK) {
+      const chunk = { from, to: Math.min(from + CHUNK, range.to) };
+      const t0 = performance.now();
+      const found = d.score(await rows<never>(d.sql(db, chunk, ctx)), ctx);
+      const before = result.opened.length;
+      await record(d, found, result);
+      const ms = performance.now() - t0;
+      metrics.detectorSeconds.observe({ detector: d.name }, ms / 1000);
+      await recordRun(d.name, chunk, ms, result.opened.length - before, '');
+    }
+  }
+
+  async function recordRun(detector: string, range: ScoreRange, ms: number, alerts: number, error: string, lateEvents = 0): Promise<void> {
+    try {
+      await client.insert({
+        table: `${db}.detector_runs`,
+        format: 'JSONEachRow',
+        values: [{ detector, window_start: chTime(range.from), window_end: chTime(range.to), duration_ms: ms, alerts, late_events: lateEvents, error }],
+      });
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not record the detector run');
+    }
+  }
+
+  /** Newest event time of the slowest gateway active lately, minus the allowed lateness; undefined with no data. */
+  async function watermark(): Promise<number | undefined> {
+    const idle = config.detect.idleSourceSec;
+    const r = await rows<{ t: string | null }>(
+      `SELECT toString(min(t)) AS t FROM (SELECT gateway, max(event_time) AS t FROM ${db}.events
+        WHERE ingest_time >= now64(3) - INTERVAL ${idle} SECOND AND event_time >= now64(3) - INTERVAL ${config.detect.maxCatchUpMin + idle / 60 + 60} MINUTE
+        GROUP BY gateway) HAVING count() > 0`,
+    );
+    const t = r[0]?.t;
+    return t ? parseChTime(t) - config.detect.allowedLatenessSec * 1000 : undefined;
+  }
+
+  async function scoredUntil(): Promise<Map<string, number>> {
+    const r = await rows<{ name: string; value: string }>(`SELECT name, value FROM ${db}.detector_state FINAL WHERE startsWith(name, 'scored_until:')`);
+    return new Map(r.map((x) => [x.name.slice('scored_until:'.length), Number(x.value)]));
+  }
+
+  async function setScoredUntil(names: string[], to: number): Promise<void> {
+    const at = chTime(deps.now());
+    await client.insert({
+      table: `${db}.detector_state`,
+      format: 'JSONEachRow',
+      values: names.map((n, i) => ({ name: `scored_until:${n}`, value: String(to), updated_at: at, version: deps.now() * 1000 + i })),
+    });
+  }
+
+  let lastCycleAt = 0;
+
+  /** Events stored since the last cycle for minutes that were already scored. */
+  async function countLate(scoredBefore: number): Promise<number> {
+    if (!lastCycleAt || !scoredBefore) return 0;
+    const r = await rows<{ n: string | number }>(
+      `SELECT count() AS n FROM ${db}.events WHERE event_time < toDateTime64('${chTime(scoredBefore)}', 3, 'UTC') AND event_time >= toDateTime64('${chTime(scoredBefore - config.detect.maxCatchUpMin * MINUTE)}', 3, 'UTC') AND ingest_time >= toDateTime64('${chTime(lastCycleAt)}', 3, 'UTC')`,
+    );
+    return Number(r[0]?.n ?? 0);
+  }
+
+  /** One live cycle: every enabled detector from where it stopped up to the watermark. */
+  async function cycle(): Promise<RangeResult & { watermark?: number }> {
+    const startedAt = deps.now();
+    const wm = await watermark();
+    const result: RangeResult & { watermark?: number } = { opened: [], extended: 0, failed: [] };
+    if (wm === undefined) return result;
+    result.watermark = wm;
+    metrics.watermarkLagSeconds.set((startedAt - wm) / 1000);
+    const to = Math.floor(wm / MINUTE) * MINUTE;
+    const done = await scoredUntil();
+    const minDone = Math.min(...detectors.map((d) => done.get(d.name) ?? Number.POSITIVE_INFINITY));
+    const late = Number.isFinite(minDone) ? await countLate(minDone) : 0;
+    if (late > 0) {
+      metrics.lateEvents.inc(late);
+      log.warn({ late, scoredUntil: chTime(minDone) }, 'events arrived for minutes already scored: counted, not merged');
+      await recordRun('late_events', { from: minDone - config.detect.maxCatchUpMin * MINUTE, to: minDone }, 0, 0, '', late);
+    }
+    for (const d of detectors) {
+      const start = Math.max(done.get(d.name) ?? to - config.detect.startLookbackMin * MINUTE, to - config.detect.maxCatchUpMin * MINUTE);
+      if (start >= to) continue;
+      const r = await scoreRange({ from: start, to }, [d.name]);
+      result.opened.push(...r.opened);
+      result.extended += r.extended;
+      if (r.failed.length) result.failed.push(...r.failed);
+      else await setScoredUntil([d.name], to);
+    }
+    lastCycleAt = startedAt;
+    return result;
+  }
+
+  return { scoreRange, cycle, watermark };
+}
+
+export type DetectionRunner = ReturnType<typeof createDetectionRunner>;
