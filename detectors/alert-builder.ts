@@ -37,7 +37,8 @@ export function openAlert(f: Finding, evidence: { sql: string; rows: Array<Recor
     detail: f.detail,
     status: 'open',
     windows: 1,
-    first_seen: iso(f.window.start),
+    // first seen: the end of the first window the condition held in, when it became detectable
+    first_seen: iso(f.window.end),
     last_seen: iso(f.window.end),
   };
 }

@@ -74,7 +74,8 @@ export const ROLLUPS: Rollup[] = [
       { name: 'client_ip', type: 'IPv6', expr: 'client_ip' },
       { name: 'principal_id', type: 'String', expr: 'principal_id' },
     ],
-    values: [sum('requests', 'count()'), sum('failures', `countIf(${FAILURE})`)],
+    // 401s alone: a principal refused authentication (guessing), not one refused an object (403)
+    values: [sum('requests', 'count()'), sum('failures', `countIf(${FAILURE})`), sum('unauthorized', 'countIf(status = 401)')],
     where: "principal_id != ''",
   },
   {
@@ -115,7 +116,8 @@ export const ROLLUPS: Rollup[] = [
       { name: 'asn', type: 'SimpleAggregateFunction(anyLast, UInt32)', expr: 'anyLast(asn)' },
       { name: 'client_ip', type: 'SimpleAggregateFunction(anyLast, IPv6)', expr: 'anyLast(client_ip)' },
     ],
-    where: "principal_id != '' AND e.lat IS NOT NULL AND country != ''",
+    // where a principal was, by requests that authenticated: a failed login is someone else trying
+    where: "principal_id != '' AND auth_outcome = 'success' AND e.lat IS NOT NULL AND country != ''",
   },
   {
     table: 'rollup_route_country_1m',

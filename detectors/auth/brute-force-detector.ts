@@ -21,13 +21,14 @@ export const bruteForceDetector: Detector<BruteForceRow> = {
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.brute_force;
     const common = { db, windowMin: cfg.windowMin, range, having: `failures >= ${cfg.minFailures}` };
+    // against a principal: 401s only (its credentials refused); a 403 on someone else's object is not guessing
     const byPrincipal = slidingWindowSql({
       ...common,
       table: 'rollup_ip_principal_1m',
       keys: ['client_ip', 'principal_id'],
-      perMinute: { f: 'sum(failures)', r: 'sum(requests)' },
+      perMinute: { f: 'sum(unauthorized)', r: 'sum(requests)' },
       overWindow: { failures: 'sum(f)', requests: 'sum(r)' },
-      where: 'failures > 0',
+      where: 'unauthorized > 0',
     });
     const login = ctx.config.loginRoutes.map((g) => `route ILIKE ${sqlString(globToLike(g))}`).join(' OR ') || '0';
     const byRoute = slidingWindowSql({

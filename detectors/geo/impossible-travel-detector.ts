@@ -35,14 +35,14 @@ export const impossibleTravelDetector: Detector<GeoVisitRow> = {
     const from = range.from - MINUTE;
     const history = range.from - cfg.lookbackHours * 60 * MINUTE;
     const t = (ms: number) => `toDateTime('${chTime(ms)}', 'UTC')`;
-    return `SELECT principal_id, toString(minute) AS minute, toString(country) AS country, toString(city) AS city,
+    return `SELECT principal_id, toString(g.minute) AS minute, toString(country) AS country, toString(city) AS city,
         anyLast(lat) AS lat, anyLast(lon) AS lon, toString(min(first_seen)) AS first_seen, toString(max(last_seen)) AS last_seen,
-        anyLast(asn) AS asn, toString(anyLast(client_ip)) AS ip, minute >= ${t(from)} AS fresh
-      FROM ${db}.rollup_principal_geo_1m
-      WHERE minute >= ${t(history)} AND minute < ${t(range.to)}
+        anyLast(asn) AS asn, toString(anyLast(client_ip)) AS ip, g.minute >= ${t(from)} AS fresh
+      FROM ${db}.rollup_principal_geo_1m AS g
+      WHERE g.minute >= ${t(history)} AND g.minute < ${t(range.to)}
         AND principal_id IN (SELECT principal_id FROM ${db}.rollup_principal_geo_1m WHERE minute >= ${t(from)} AND minute < ${t(range.to)} GROUP BY principal_id)
-      GROUP BY principal_id, minute, country, city
-      ORDER BY principal_id, minute`;
+      GROUP BY principal_id, g.minute, country, city
+      ORDER BY principal_id, g.minute`;
   },
   score(rows, ctx) {
     const cfg = ctx.config.detectors.impossible_travel;

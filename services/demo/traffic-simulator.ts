@@ -1,0 +1,246 @@
+/**
+ * Simulated API gateway traffic: a few hundred users on a few dozen routes, with a daily and
+ * weekly rhythm, and scripted attacks mixed in. Pure and deterministic (seeded): the same
+ * seed and range give the same records, so `gatewatch demo`, the evaluation suite and the
+ * benchmarks all see the same world. Records are Kong `http-log` JSON, the richest format.
+ *
+ * Benign confounders are part of the world on purpose: a daily peak, a corporate NAT address
+ * shared by many users, a traveller who flies between two countries in plausible time, and
+ * users who mistype their password once or twice.
+ */
+
+export interface SimUser {
+  name: string;
+  home: GeoIp;
+  /** relative activity */
+  weight: number;
+  /** hours added to UTC for the user's day */
+  utcOffset: number;
+}
+
+export interface GeoIp {
+  ip: string;
+  country: string;
+}
+
+/** Public addresses the bundled GeoLite2 database places in distinct countries. */
+export const GEO_POOL: GeoIp[] = [
+  { ip: '81.2.69.142', country: 'GB' }, { ip: '2.125.160.216', country: 'GB' }, { ip: '216.160.83.56', country: 'US' },
+  { ip: '13.66.1.2', country: 'US' }, { ip: '89.160.20.112', country: 'SE' }, { ip: '62.210.0.1', country: 'FR' },
+  { ip: '80.239.0.1', country: 'NO' }, { ip: '133.11.0.1', country: 'JP' }, { ip: '150.101.0.1', country: 'AU' },
+  { ip: '200.160.0.8', country: 'BR' }, { ip: '41.0.0.1', country: 'ZA' }, { ip: '103.10.124.1', country: 'SG' },
+  { ip: '31.13.64.1', country: 'IN' }, { ip: '190.2.0.1', country: 'AR' }, { ip: '175.16.199.1', country: 'CN' },
+];
+
+/** Home networks: the first three octets of a pool address, so users of one country share its GeoIP location. */
+function homeAddress(base: GeoIp, n: number): GeoIp {
+  const [a, b, c] = base.ip.split('.');
+  return { ip: `${a}.${b}.${c}.${(n % 200) + 20}`, country: base.country };
+}
+
+export const ROUTES = [
+  { path: (r: Rand) => `/v1/products/${1 + Math.floor(r() * 5000)}`, weight: 30, method: 'GET' },
+  { path: () => '/v1/products', weight: 12, method: 'GET' },
+  { path: () => '/v1/search', weight: 14, method: 'GET' },
+  { path: (r: Rand) => `/v1/orders/${100_000 + Math.floor(r() * 900_000)}`, weight: 8, method: 'GET' },
+  { path: () => '/v1/orders', weight: 5, method: 'POST' },
+  { path: () => '/v1/cart', weight: 10, method: 'GET' },
+  { path: () => '/v1/cart/items', weight: 6, method: 'POST' },
+  { path: () => '/v1/me', weight: 8, method: 'GET' },
+  { path: (r: Rand) => `/v1/users/${1 + Math.floor(r() * 400)}/avatar`, weight: 4, method: 'GET' },
+  { path: () => '/v1/recommendations', weight: 3, method: 'GET' },
+] as const;
+
+export type Rand = () => number;
+
+export function seeded(seed: number): Rand {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A scripted attack: when it starts, what it is, and the entity an alert must name. */
+export interface Attack {
+  kind: 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'enumeration';
+  start: number;
+  /** the entity the matching alert must name */
+  entity: { type: 'ip' | 'principal'; value: string };
+}
+
+export interface SimOptions {
+  seed?: number;
+  users?: number;
+  /** mean requests per minute at the daily peak */
+  peakPerMinute?: number;
+  attacks?: Attack[];
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const b64url = (s: string) => Buffer.from(s).toString('base64url');
+
+function jwtFor(user: string): string {
+  return `${b64url('{"alg":"RS256","typ":"JWT"}')}.${b64url(JSON.stringify({ sub: user, iss: 'https://id.shop.example' }))}.${b64url(`sig-${user}`)}`;
+}
+
+export function makeUsers(n: number, r: Rand): SimUser[] {
+  const users: SimUser[] = [];
+  for (let i = 0; i < n; i++) {
+    // most users in Europe and the US, some elsewhere
+    const base = GEO_POOL[i % 10 < 7 ? i % 7 : 7 + (i % 8)]!;
+    const offsets: Record<string, number> = { GB: 0, US: -6, SE: 1, FR: 1, NO: 1, JP: 9, AU: 10, BR: -3, ZA: 2, SG: 8, IN: 5, AR: -3, CN: 8 };
+    users.push({ name: `user${String(i).padStart(4, '0')}`, home: homeAddress(base, i), weight: 0.2 + r() * 2, utcOffset: offsets[base.country] ?? 0 });
+  }
+  return users;
+}
+
+/** Relative activity at a local hour: quiet at night, a morning and an afternoon peak. */
+export function diurnal(localHour: number): number {
+  const h = ((localHour % 24) + 24) % 24;
+  const bump = (c: number, w: number) => Math.exp(-(((h - c) / w) ** 2));
+  return 0.08 + 0.9 * bump(10.5, 2.5) + 0.8 * bump(15.5, 2.5) + 0.3 * bump(20.5, 1.5);
+}
+
+interface RecordSpec {
+  t: number;
+  ip: string;
+  method: string;
+  uri: string;
+  status: number;
+  user?: string;
+  auth: 'jwt' | 'basic' | 'none';
+  password?: string;
+  bytes?: number;
+  ua?: string;
+}
+
+let requestSeq = 0;
+function kongRecord(s: RecordSpec): string {
+  const headers: Record<string, string> = { host: 'api.shop.example', 'user-agent': s.ua ?? 'ShopApp/5.2 (iOS 17.1)', accept: 'application/json', 'x-request-id': `sim-${++requestSeq}` };
+  if (s.auth === 'jwt' && s.user) headers.authorization = `Bearer ${jwtFor(s.user)}`;
+  if (s.auth === 'basic' && s.user) headers.authorization = `Basic ${b64(`${s.user}:${s.password ?? 'hunter2'}`)}`;
+  return JSON.stringify({
+    request: { method: s.method, uri: s.uri, url: `https://api.shop.example${s.uri}`, headers, size: 200 },
+    response: { status: s.status, size: s.bytes ?? 800 + ((requestSeq * 37) % 4000), headers: { 'content-type': 'application/json' } },
+    latencies: { proxy: 20 + (requestSeq % 50), kong: 1, request: 25 + (requestSeq % 60) },
+    service: { name: 'shop-api', host: 'shop.internal' },
+    client_ip: s.ip,
+    started_at: s.t,
+  });
+}
+
+/**
+ * Records for [from, to) in time order: benign traffic plus the given attacks. `to - from`
+ * of a few days at the default rate is a few hundred thousand records.
+ */
+export function* simulate(from: number, to: number, opts: SimOptions = {}): Generator<string> {
+  const r = seeded(opts.seed ?? 7);
+  const users = makeUsers(opts.users ?? 300, r);
+  const totalWeight = users.reduce((n, u) => n + u.weight, 0);
+  const peak = opts.peakPerMinute ?? 60;
+  const routeWeight = ROUTES.reduce((n, x) => n + x.weight, 0);
+  const nat = { ip: '81.2.69.200', country: 'GB' }; // an office: 40 users behind one address
+  const traveller = users[0]!; // flies from Britain to the US on the first day, 9.5 hours in the air
+  for (let minute = Math.floor(from / 60_000) * 60_000; minute < to; minute += 60_000) {
+    const batch: RecordSpec[] = [];
+    const day = new Date(minute).getUTCDay();
+    const weekly = day === 0 || day === 6 ? 0.55 : 1;
+    for (const u of users) {
+      const rate = (peak * u.weight * diurnal(new Date(minute).getUTCHours() + new Date(minute).getUTCMinutes() / 60 + u.utcOffset) * weekly) / totalWeight;
+      let n = poisson(rate, r);
+      if (n === 0) continue;
+      const idx = Number(u.name.slice(4));
+      let where = idx >= 40 && idx < 80 ? { ip: nat.ip, country: nat.country } : u.home;
+      if (u === traveller) {
+        // at home in Britain until 08:00 UTC on the first day, in the air until 17:30, in the US after
+        const flight = Math.floor(from / 86_400_000) * 86_400_000 + 8 * 3_600_000;
+        if (minute >= flight && minute < flight + 9.5 * 3_600_000) continue;
+        if (minute >= flight + 9.5 * 3_600_000) where = { ip: '216.160.83.77', country: 'US' };
+      }
+      // a session now and then starts with a login, sometimes mistyped once or twice
+      if (r() < 0.02) {
+        const typos = r() < 0.3 ? 1 + Math.floor(r() * 2) : 0;
+        for (let k = 0; k < typos; k++) batch.push({ t: minute + Math.floor(r() * 50_000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 401, user: u.name, auth: 'basic', password: 'wrong' });
+        batch.push({ t: minute + 50_000 + Math.floor(r() * 9000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 200, user: u.name, auth: 'basic' });
+        n--;
+      }
+      for (let k = 0; k < n; k++) {
+        let pick = r() * routeWeight;
+        const route = ROUTES.find((x) => (pick -= x.weight) < 0) ?? ROUTES[0];
+        const status = r() < 0.004 ? 500 : r() < 0.01 ? 404 : route.method === 'POST' ? 201 : 200;
+        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: route.method, uri: route.path(r), status, user: u.name, auth: 'jwt' });
+      }
+    }
+    for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users));
+    batch.sort((x, y) => x.t - y.t);
+    for (const s of batch) if (s.t >= from && s.t < to) yield kongRecord(s);
+  }
+}
+
+function poisson(mean: number, r: Rand): number {
+  if (mean <= 0) return 0;
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= r();
+  } while (p > l && k < 1000);
+  return k - 1;
+}
+
+/** The attack's records that fall in one minute. */
+function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[]): RecordSpec[] {
+  const rel = minute - Math.floor(a.start / 60_000) * 60_000;
+  if (rel < 0) return [];
+  const out: RecordSpec[] = [];
+  const at = (k: number, n: number) => minute + Math.floor(((k + r()) * 60_000) / n);
+  switch (a.kind) {
+    case 'brute_force': {
+      // one address guessing one account's password: 40 tries a minute for 6 minutes
+      if (rel >= 6 * 60_000) break;
+      const victim = users[11]!.name;
+      for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: a.entity.value, method: 'POST', uri: '/v1/login', status: 401, user: victim, auth: 'basic', password: `guess${k}`, ua: 'python-requests/2.31.0' });
+      break;
+    }
+    case 'credential_stuffing': {
+      // one address replaying a leaked list: 60 different accounts a minute for 8 minutes, 3% valid
+      if (rel >= 8 * 60_000) break;
+      for (let k = 0; k < 60; k++) {
+        const user = `leaked${Math.floor(rel / 60_000) * 60 + k}@mail.example`;
+        out.push({ t: at(k, 60), ip: a.entity.value, method: 'POST', uri: '/v1/login', status: r() < 0.03 ? 200 : 401, user, auth: 'basic', password: 'Summer2024!', ua: 'okhttp/4.9.0' });
+      }
+      break;
+    }
+    case 'distributed_brute_force': {
+      // one account from 90 addresses in 10 minutes, each trying twice
+      if (rel >= 10 * 60_000) break;
+      for (let k = 0; k < 18; k++) {
+        const bot = 9 * Math.floor(rel / 60_000) + Math.floor(k / 2);
+        out.push({ t: at(k, 18), ip: `198.51.${100 + Math.floor(bot / 250)}.${(bot % 250) + 1}`, method: 'POST', uri: '/v1/login', status: 401, user: a.entity.value, auth: 'basic', password: `p${k}` });
+      }
+      break;
+    }
+    case 'impossible_travel': {
+      // the account's token used from Tokyo while its owner is at home in Europe
+      if (rel >= 3 * 60_000) break;
+      for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip: '133.11.0.77', method: 'GET', uri: '/v1/me', status: 200, user: a.entity.value, auth: 'jwt' });
+      const owner = users.find((u) => u.name === a.entity.value);
+      if (owner) out.push({ t: at(0, 2), ip: owner.home.ip, method: 'GET', uri: '/v1/cart', status: 200, user: owner.name, auth: 'jwt' });
+      break;
+    }
+    case 'enumeration': {
+      // one account walking order ids: 30 a minute for 6 minutes
+      if (rel >= 6 * 60_000) break;
+      const owner = users.find((u) => u.name === a.entity.value);
+      const base = 500_000 + Math.floor(rel / 60_000) * 30;
+      for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip: owner?.home.ip ?? '62.210.0.9', method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../services/shared/config.js';
+import { createAllowList } from '../../detectors/allow-list.js';
+import type { DetectorContext, Finding } from '../../detectors/detector.js';
+import { severityFor, slidingWindowSql, windowEnding } from '../../detectors/detector.js';
+import { bruteForceDetector, type BruteForceRow } from '../../detectors/auth/brute-force-detector.js';
+import { credentialStuffingDetector } from '../../detectors/auth/credential-stuffing-detector.js';
+import { distributedBruteForceDetector } from '../../detectors/auth/distributed-brute-force-detector.js';
+import { enumerationDetector } from '../../detectors/enumeration/enumeration-detector.js';
+import { impossibleTravelDetector, type GeoVisitRow } from '../../detectors/geo/impossible-travel-detector.js';
+import { haversineKm } from '../../detectors/geo/haversine.js';
+import { alertId, extendAlert, openAlert } from '../../detectors/alert-builder.js';
+
+function ctx(detect: Record<string, unknown> = {}): DetectorContext {
+  const config = validateConfig({ detect }).detect;
+  return { config, allow: createAllowList(config.allow) };
+}
+
+describe('detector helpers', () => {
+  it('derives severity from how far past the threshold a finding is', () => {
+    expect([0.5, 1, 1.9, 2, 4.9, 5, 50].map((r) => severityFor(r))).toEqual(['medium', 'medium', 'medium', 'high', 'high', 'critical', 'critical']);
+    expect(severityFor(1, 'high')).toBe('high');
+    expect(severityFor(0.5, 'low')).toBe('low');
+  });
+
+  it('turns a sliding-window row into the window it describes', () => {
+    expect(windowEnding('2026-11-28 10:04:00', 5)).toEqual({ start: Date.UTC(2026, 10, 28, 10, 0), end: Date.UTC(2026, 10, 28, 10, 5) });
+  });
+
+  it('builds sliding-window SQL that reads history before the range and filters to it', () => {
+    const sql = slidingWindowSql({ db: 'gw', table: 't', keys: ['k'], perMinute: { f: 'sum(failures)' }, overWindow: { failures: 'sum(f)' }, having: 'failures >= 3', windowMin: 5, range: { from: Date.UTC(2026, 10, 28, 10), to: Date.UTC(2026, 10, 28, 11) } });
+    expect(sql).toContain("minute >= toDateTime('2026-11-28 09:55:00', 'UTC')");
+    expect(sql).toContain("minute < toDateTime('2026-11-28 11:00:00', 'UTC')");
+    expect(sql).toContain('RANGE BETWEEN 240 PRECEDING AND CURRENT ROW');
+    expect(sql).toContain("WHERE minute >= toDateTime('2026-11-28 09:59:00', 'UTC') AND (failures >= 3)");
+  });
+
+  it('measures great-circle distances', () => {
+    expect(haversineKm(48.8566, 2.3522, 51.5074, -0.1278)).toBeCloseTo(344, -1); // Paris–London
+    expect(haversineKm(40.7128, -74.006, 35.6762, 139.6503)).toBeCloseTo(10_850, -2); // New York–Tokyo
+    expect(haversineKm(1, 1, 1, 1)).toBe(0);
+  });
+});
+
+describe('brute force', () => {
+  const row = (over: Partial<BruteForceRow>): BruteForceRow => ({ target_kind: 'principal', ip: '::ffff:198.51.100.7', target: 'alice', minute: '2026-11-28 10:04:00', failures: 40, requests: 41, ...over });
+  it.each([
+    ['one IP against one principal', row({}), 1, 'high'],
+    ['one IP against the login route', row({ target_kind: 'route', target: '/login', failures: 25 }), 1, 'medium'],
+    ['an allow-listed address', row({}), 0, undefined],
+  ])('%s', (what, r, n, severity) => {
+    const c = what.includes('allow') ? ctx({ allow: { cidrs: ['198.51.100.0/24'] } }) : ctx();
+    const found = bruteForceDetector.score([r], c);
+    expect(found).toHaveLength(n);
+    if (n) {
+      expect(found[0]!.entity).toEqual({ type: 'ip', value: '198.51.100.7' });
+      expect(found[0]!.severity).toBe(severity);
+      expect(found[0]!.owasp).toBe('API2');
+      expect(found[0]!.window).toEqual({ start: Date.UTC(2026, 10, 28, 10, 0), end: Date.UTC(2026, 10, 28, 10, 5) });
+    }
+  });
+
+  it('matches login routes with the configured globs in SQL', () => {
+    const sql = bruteForceDetector.sql('gw', { from: 0, to: 60_000 }, ctx({ loginRoutes: ['*login*', '/v1/oauth_token'] }));
+    expect(sql).toContain("route ILIKE '%login%'");
+    expect(sql).toContain("route ILIKE '/v1/oauth\\\\_token'");
+  });
+});
+
+describe('credential stuffing, distributed brute force, enumeration', () => {
+  it('names the IP that tried many principals', () => {
+    const [f] = credentialStuffingDetector.score([{ ip: '::ffff:203.0.113.50', minute: '2026-11-28 10:04:00', principals: 30, failures: 58, requests: 60 }], ctx());
+    expect(f).toMatchObject({ entity: { type: 'ip', value: '203.0.113.50' }, observed: 30, expected: 10, severity: 'high', owasp: 'API2' });
+    expect(f!.summary).toContain('30 different principals');
+  });
+
+  it('names the principal attacked from many IPs', () => {
+    const [f] = distributedBruteForceDetector.score([{ principal_id: 'bob', minute: '2026-11-28 10:09:00', ips: 60, failures: 90, requests: 90 }], ctx());
+    expect(f).toMatchObject({ entity: { type: 'principal', value: 'bob' }, observed: 60, severity: 'critical' });
+    expect(distributedBruteForceDetector.score([{ principal_id: 'bob', minute: '2026-11-28 10:09:00', ips: 60, failures: 90, requests: 90 }], ctx({ allow: { principals: ['bob'] } }))).toEqual([]);
+  });
+
+  it('names the principal walking object ids, and honours route allow-lists', () => {
+    const row = { principal_id: 'mallory', route: '/v1/orders/{id}', minute: '2026-11-28 10:04:00', objects: 120, requests: 125 };
+    const [f] = enumerationDetector.score([row], ctx());
+    expect(f).toMatchObject({ entity: { type: 'principal', value: 'mallory' }, owasp: 'API1', detail: { route: '/v1/orders/{id}', objects: 120 } });
+    expect(enumerationDetector.score([row], ctx({ allow: { routes: ['/v1/orders/*'] } }))).toEqual([]);
+  });
+});
+
+describe('impossible travel', () => {
+  const visit = (over: Partial<GeoVisitRow>): GeoVisitRow => ({
+    principal_id: 'carol', minute: '2026-11-28 09:00:00', country: 'FR', city: 'Paris', lat: 48.8558, lon: 2.3494,
+    first_seen: '2026-11-28 09:00:05.000', last_seen: '2026-11-28 09:00:50.000', asn: 12876, ip: '::ffff:62.210.0.1', fresh: 0, ...over,
+  });
+  const tokyo = { country: 'JP', city: 'Tokyo', lat: 35.6837, lon: 139.6805, asn: 2501, ip: '::ffff:133.11.0.1', fresh: 1 };
+  it.each([
+    ['Paris then Tokyo 20 minutes later', [visit({}), visit({ ...tokyo, minute: '2026-11-28 09:20:00', first_seen: '2026-11-28 09:20:10.000', last_seen: '2026-11-28 09:20:40.000' })], 1],
+    ['Paris and Tokyo in the same minute', [visit({}), visit({ ...tokyo, minute: '2026-11-28 09:00:00', first_seen: '2026-11-28 09:00:20.000' })], 1],
+    ['Paris then Tokyo after a 14-hour flight', [visit({}), visit({ ...tokyo, minute: '2026-11-28 23:10:00', first_seen: '2026-11-28 23:10:00.000', last_seen: '2026-11-28 23:10:30.000' })], 0],
+    ['Paris then London an hour later (plausible)', [visit({}), visit({ country: 'GB', city: 'London', lat: 51.5074, lon: -0.1278, minute: '2026-11-28 10:00:00', first_seen: '2026-11-28 10:00:00.000', fresh: 1 })], 0],
+    ['two cities of one country 150 km apart at once (GeoIP noise)', [visit({}), visit({ city: 'Orleans', lat: 47.9, lon: 1.9, minute: '2026-11-28 09:00:00', first_seen: '2026-11-28 09:00:30.000', fresh: 1 })], 0],
+    ['one place only', [visit({ fresh: 1 })], 0],
+    ['history only, nothing new', [visit({}), visit({ ...tokyo, fresh: 0, minute: '2026-11-28 09:20:00', first_seen: '2026-11-28 09:20:10.000' })], 0],
+  ])('%s', (_what, rows, n) => {
+    const found = impossibleTravelDetector.score(rows, ctx());
+    expect(found).toHaveLength(n);
+    if (n) {
+      expect(found[0]).toMatchObject({ entity: { type: 'principal', value: 'carol' }, severity: expect.stringMatching(/high|critical/), owasp: 'API2' });
+      expect(found[0]!.detail).toMatchObject({ from: { country: 'FR' }, to: { country: 'JP' } });
+    }
+  });
+
+  it('ignores locations seen through corporate egress', () => {
+    const rows = [visit({}), visit({ ...tokyo, minute: '2026-11-28 09:20:00', first_seen: '2026-11-28 09:20:10.000' })];
+    expect(impossibleTravelDetector.score(rows, ctx({ corporateEgress: { asns: [2501] } }))).toEqual([]);
+    expect(impossibleTravelDetector.score(rows, ctx({ corporateEgress: { cidrs: ['62.210.0.0/16'] } }))).toEqual([]);
+  });
+});
+
+describe('alert lifecycle from findings', () => {
+  const finding = (endMin: number, score = 2): Finding => ({
+    detector: 'brute_force', entity: { type: 'ip', value: '198.51.100.7' },
+    window: { start: Date.UTC(2026, 10, 28, 10, endMin - 5), end: Date.UTC(2026, 10, 28, 10, endMin) },
+    observed: 40, expected: 20, score, severity: severityFor(score), summary: 's', owasp: 'API2', detail: {},
+  });
+  const evidence = { sql: 'SELECT 1', rows: [] };
+
+  it('gives the same id to the same detector, entity and first window, and another to a later one', () => {
+    expect(openAlert(finding(5), evidence).id).toBe(openAlert(finding(5), evidence).id);
+    expect(openAlert(finding(5), evidence).id).not.toBe(openAlert(finding(6), evidence).id);
+    expect(alertId(finding(5), 1)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('extends an open alert while the condition keeps firing, ignores windows already counted, re-arms after the gap', () => {
+    const a = openAlert(finding(5), evidence);
+    const b = extendAlert(a, finding(6, 6), 30 * 60_000);
+    expect(b && 'alert' in b && b.alert).toMatchObject({ id: a.id, windows: 2, severity: 'critical', score: 6, last_seen: new Date(Date.UTC(2026, 10, 28, 10, 6)).toISOString() });
+    expect(extendAlert(a, finding(5), 30 * 60_000)).toBeUndefined();
+    expect(extendAlert(a, finding(50), 30 * 60_000)).toEqual({ newAlert: true });
+    expect(extendAlert({ ...a, status: 'resolved' }, finding(6), 30 * 60_000)).toEqual({ newAlert: true });
+  });
+});
