@@ -6,6 +6,7 @@
 import type { Entity, OwaspId, Severity } from '../schemas/alert-schema.js';
 import type { DetectConfig, DetectorName } from '../schemas/detect-config-schema.js';
 import type { AllowList } from './allow-list.js';
+import type { EntityBaseline } from './baseline.js';
 
 /** Event-time range [from, to) of window ends, in epoch milliseconds, whole minutes. */
 export interface ScoreRange {
@@ -31,10 +32,16 @@ export interface Finding {
 export interface DetectorContext {
   config: DetectConfig;
   allow: AllowList;
+  /** baselines by metric, then entity (for the detectors that declare `baselines`) */
+  baselines?: Map<string, Map<string, EntityBaseline>>;
+  /** the range being scored (for detectors that look for an absence of data) */
+  range?: ScoreRange;
 }
 
 export interface Detector<Row> {
   name: DetectorName;
+  /** baseline metrics (see baseline-metrics.ts) this detector compares against */
+  baselines?: string[];
   /** the SQL feeding `score`, for windows ending in `range`; `db` is the database name */
   sql(db: string, range: ScoreRange, ctx: DetectorContext): string;
   score(rows: Row[], ctx: DetectorContext): Finding[];

@@ -5,6 +5,11 @@ import { credentialStuffingDetector } from './auth/credential-stuffing-detector.
 import { distributedBruteForceDetector } from './auth/distributed-brute-force-detector.js';
 import { impossibleTravelDetector } from './geo/impossible-travel-detector.js';
 import { enumerationDetector } from './enumeration/enumeration-detector.js';
+import { volumeSpikeDetector } from './volume/volume-spike-detector.js';
+import { errorBurstDetector } from './volume/error-burst-detector.js';
+import { failureRateDetector } from './auth/failure-rate-detector.js';
+import { dataExposureDetector } from './volume/data-exposure-detector.js';
+import { gatewaySilenceDetector } from './volume/gateway-silence-detector.js';
 
 // Row types differ per detector; the runner only passes rows from a detector's own SQL back to it.
 export const DETECTORS: Array<Detector<never>> = [
@@ -13,4 +18,9 @@ export const DETECTORS: Array<Detector<never>> = [
   distributedBruteForceDetector,
   impossibleTravelDetector,
   enumerationDetector,
+  volumeSpikeDetector,
+  errorBurstDetector,
+  failureRateDetector,
+  dataExposureDetector,
+  gatewaySilenceDetector,
 ] as Array<Detector<never>>;

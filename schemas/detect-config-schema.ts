@@ -18,6 +18,9 @@ export const DetectConfigSchema = Type.Object(
     startLookbackMin: Type.Integer({ default: 60, minimum: 1, description: 'on a first start, how far back the first cycle scores' }),
     maxCatchUpMin: Type.Integer({ default: 1440, minimum: 1, description: 'after a long stop, score at most this much history in one cycle' }),
     rearmMin: Type.Integer({ default: 30, minimum: 1, description: 'a condition that fires again within this gap extends its open alert' }),
+    baselineDays: Type.Integer({ default: 14, minimum: 1, maximum: 90, description: 'history a baseline learns from' }),
+    baselineMinSamples: Type.Integer({ default: 24, minimum: 3, description: '5-minute slots a baseline bucket needs before anything is scored against it' }),
+    baselineRefreshMin: Type.Integer({ default: 60, minimum: 5, description: 'baselines are recomputed when scoring has moved this far (event time)' }),
     allow: Type.Object(
       {
         cidrs: Type.Array(Type.String(), { default: [] }),
@@ -56,6 +59,30 @@ export const DetectConfigSchema = Type.Object(
           minDistanceKm: Type.Number({ default: 500, minimum: 0 }),
           geoipErrorKm: Type.Number({ default: 100, minimum: 0, description: 'GeoIP inaccuracy subtracted from each distance' }),
           lookbackHours: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+        }),
+        volume: detector({
+          zThreshold: Type.Number({ default: 8, minimum: 1, description: 'robust z-score of a route\'s 5-minute request count' }),
+          minRequests: Type.Integer({ default: 200, minimum: 1 }),
+          minRatio: Type.Number({ default: 3, minimum: 1, description: 'and at least this many times the usual count' }),
+        }),
+        error_burst: detector({
+          zThreshold: Type.Number({ default: 6, minimum: 1 }),
+          min5xx: Type.Integer({ default: 25, minimum: 1 }),
+          minRatio: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'share of the route\'s requests that failed with 5xx' }),
+        }),
+        failure_rate: detector({
+          zThreshold: Type.Number({ default: 8, minimum: 1 }),
+          minFailures: Type.Integer({ default: 50, minimum: 1 }),
+          minRatio: Type.Number({ default: 3, minimum: 1 }),
+        }),
+        data_exposure: detector({
+          zThreshold: Type.Number({ default: 8, minimum: 1 }),
+          minBytes: Type.Integer({ default: 50_000_000, minimum: 1, description: 'response bytes of one route in 5 minutes' }),
+          minRatio: Type.Number({ default: 5, minimum: 1 }),
+        }),
+        gateway_silence: detector({
+          silentMin: Type.Integer({ default: 10, minimum: 2, maximum: 240, description: 'no record at all from a gateway for this long' }),
+          minExpected: Type.Number({ default: 20, minimum: 1, description: 'requests the gateway normally sends in that time' }),
         }),
         enumeration: detector({
           windowMin: Type.Integer({ default: 5, minimum: 1, maximum: 60 }),

@@ -66,10 +66,10 @@ export function seeded(seed: number): Rand {
 
 /** A scripted attack: when it starts, what it is, and the entity an alert must name. */
 export interface Attack {
-  kind: 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'enumeration';
+  kind: 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'enumeration' | 'volume' | 'error_burst' | 'data_exposure' | 'gateway_silence';
   start: number;
   /** the entity the matching alert must name */
-  entity: { type: 'ip' | 'principal'; value: string };
+  entity: { type: 'ip' | 'principal' | 'route' | 'gateway'; value: string };
 }
 
 export interface SimOptions {
@@ -116,6 +116,8 @@ interface RecordSpec {
   password?: string;
   bytes?: number;
   ua?: string;
+  /** Kong workspace: the gateway the record comes from */
+  workspace?: string;
 }
 
 let requestSeq = 0;
@@ -128,6 +130,7 @@ function kongRecord(s: RecordSpec): string {
     response: { status: s.status, size: s.bytes ?? 800 + ((requestSeq * 37) % 4000), headers: { 'content-type': 'application/json' } },
     latencies: { proxy: 20 + (requestSeq % 50), kong: 1, request: 25 + (requestSeq % 60) },
     service: { name: 'shop-api', host: 'shop.internal' },
+    workspace_name: s.workspace ?? 'eu',
     client_ip: s.ip,
     started_at: s.t,
   });
@@ -168,16 +171,19 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
         batch.push({ t: minute + 50_000 + Math.floor(r() * 9000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 200, user: u.name, auth: 'basic' });
         n--;
       }
+      const workspace = ['US', 'BR', 'AR'].includes(where.country) ? 'us' : 'eu';
       for (let k = 0; k < n; k++) {
         let pick = r() * routeWeight;
         const route = ROUTES.find((x) => (pick -= x.weight) < 0) ?? ROUTES[0];
         const status = r() < 0.004 ? 500 : r() < 0.01 ? 404 : route.method === 'POST' ? 201 : 200;
-        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: route.method, uri: route.path(r), status, user: u.name, auth: 'jwt' });
+        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: route.method, uri: route.path(r), status, user: u.name, auth: 'jwt', workspace });
       }
     }
     for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users));
+    // an outage: a gateway whose logs stop arriving
+    const silenced = (opts.attacks ?? []).filter((a) => a.kind === 'gateway_silence' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
     batch.sort((x, y) => x.t - y.t);
-    for (const s of batch) if (s.t >= from && s.t < to) yield kongRecord(s);
+    for (const s of batch) if (s.t >= from && s.t < to && !silenced.includes(`kong/${s.workspace ?? 'eu'}`)) yield kongRecord(s);
   }
 }
 
@@ -239,6 +245,28 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[]): Re
       const owner = users.find((u) => u.name === a.entity.value);
       const base = 500_000 + Math.floor(rel / 60_000) * 30;
       for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip: owner?.home.ip ?? '62.210.0.9', method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
+      break;
+    }
+    case 'volume': {
+      // a scraper walking the catalogue from one address, 500 requests a minute for 10 minutes
+      if (rel >= 10 * 60_000) break;
+      for (let k = 0; k < 500; k++) out.push({ t: at(k, 500), ip: '45.83.65.5', method: 'GET', uri: `/v1/products/${1 + Math.floor(r() * 5000)}`, status: 200, auth: 'none', ua: 'Scrapy/2.11' });
+      break;
+    }
+    case 'error_burst': {
+      // the order service falling over: every order attempt fails with 503 for 8 minutes
+      if (rel >= 8 * 60_000) break;
+      for (let k = 0; k < 40; k++) {
+        const u = users[(k * 7 + Math.floor(rel / 60_000)) % users.length]!;
+        out.push({ t: at(k, 40), ip: u.home.ip, method: 'POST', uri: '/v1/orders', status: 503, user: u.name, auth: 'jwt' });
+      }
+      break;
+    }
+    case 'data_exposure': {
+      // a bulk export: 40 order listings a minute of 4 MB each for 6 minutes
+      if (rel >= 6 * 60_000) break;
+      const owner = users[50]!;
+      for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: owner.home.ip, method: 'GET', uri: '/v1/search', status: 200, user: owner.name, auth: 'jwt', bytes: 4_000_000 });
       break;
     }
   }

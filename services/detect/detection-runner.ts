@@ -22,6 +22,7 @@ import type { Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
+import { createBaselineManager } from './baseline-manager.js';
 
 const CHUNK = 60 * MINUTE; // a long range is scored an hour at a time: bounded result sets
 const EVIDENCE_ROWS = 5;
@@ -49,6 +50,8 @@ export function createDetectionRunner(deps: RunnerDeps) {
   const ctx: DetectorContext = { config: config.detect, allow: createAllowList(config.detect.allow) };
   const detectors = (deps.detectors ?? DETECTORS).filter((d) => config.detect.detectors[d.name].enabled);
   const rearmMs = config.detect.rearmMin * MINUTE;
+  const baselines = createBaselineManager({ store, config, log, now: deps.now });
+  const allMetrics = new Set(detectors.flatMap((d) => d.baselines ?? []));
 
   async function rows<T>(sql: string): Promise<T[]> {
     return (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -108,7 +111,9 @@ export function createDetectionRunner(deps: RunnerDeps) {
     for (let from = range.from; from < range.to; from += CHUNK) {
       const chunk = { from, to: Math.min(from + CHUNK, range.to) };
       const t0 = performance.now();
-      const found = d.score(await rows<never>(d.sql(db, chunk, ctx)), ctx);
+      // baselines as of the chunk's start: learnt from the history before it, never from it
+      const chunkCtx: DetectorContext = { ...ctx, range: chunk, ...(d.baselines?.length ? { baselines: await baselines.asOf(chunk.from, allMetrics) } : {}) };
+      const found = d.score(await rows<never>(d.sql(db, chunk, chunkCtx)), chunkCtx);
       const before = result.opened.length;
       await record(d, found, result);
       const ms = performance.now() - t0;

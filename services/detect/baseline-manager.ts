@@ -1,0 +1,58 @@
+/**
+ * Keeps the baselines detectors score against, as of an event time: learnt from the rollups
+ * over the `baselineDays` before that time (never from the windows being scored), recomputed
+ * once scoring has moved `baselineRefreshMin` on, and written to the `baselines` table for the
+ * API and dashboards. After a restart the first cycle learns them again from stored history.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../../schemas/config-schema.js';
+import { BASELINE_METRICS, baselineSeriesSql } from '../../detectors/baseline-metrics.js';
+import { computeBaseline, type EntityBaseline } from '../../detectors/baseline.js';
+import { chTime, MINUTE } from '../../detectors/detector.js';
+import type { Store } from '../shared/clickhouse.js';
+
+export type Baselines = Map<string, Map<string, EntityBaseline>>;
+
+export function createBaselineManager(deps: { store: Store; config: Config; log: Logger; now: () => number }) {
+  const { store, config, log } = deps;
+  const { client, db } = store;
+  const days = config.detect.baselineDays;
+  let asOf: number | undefined;
+  let current: Baselines = new Map();
+
+  async function compute(at: number, metrics: Set<string>): Promise<Baselines> {
+    const from = at - days * 24 * 60 * MINUTE;
+    const out: Baselines = new Map();
+    const rows: Array<Record<string, unknown>> = [];
+    const version = deps.now() * 1000;
+    for (const m of BASELINE_METRICS) {
+      if (!metrics.has(m.name)) continue;
+      const series = await (await client.query({ query: baselineSeriesSql(db, m, chTime(from), chTime(at)), format: 'JSONEachRow' })).json<{ entity: string; points: Array<[number | string, number | string]> }>();
+      const byEntity = new Map<string, EntityBaseline>();
+      for (const s of series) {
+        const b = computeBaseline(s.points.map(([t, v]) => ({ t: Number(t), v: Number(v) })), from, at, { minSamples: config.detect.baselineMinSamples });
+        if (b.buckets.size === 0) continue;
+        byEntity.set(s.entity, b);
+        for (const [bucket, st] of b.buckets) {
+          rows.push({ metric: m.name, entity: s.entity, bucket, median: st.median, mad: st.mad, p95: st.p95, ewma: b.ewma, samples: st.samples, computed_at: chTime(at), version });
+        }
+      }
+      out.set(m.name, byEntity);
+    }
+    for (let i = 0; i < rows.length; i += 50_000) await client.insert({ table: `${db}.baselines`, format: 'JSONEachRow', values: rows.slice(i, i + 50_000) });
+    log.debug({ asOf: chTime(at), metrics: [...metrics], rows: rows.length }, 'baselines computed');
+    return out;
+  }
+
+  return {
+    /** Baselines as of event time `at` for these metrics, recomputed when stale. */
+    async asOf(at: number, metrics: Set<string>): Promise<Baselines> {
+      const fresh = asOf !== undefined && at >= asOf && at - asOf < config.detect.baselineRefreshMin * MINUTE && [...metrics].every((m) => current.has(m));
+      if (!fresh) {
+        current = await compute(at, metrics);
+        asOf = at;
+      }
+      return current;
+    },
+  };
+}
