@@ -13,6 +13,7 @@ import { startApiRole } from '../api/api-role.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
 import { alertsCommand } from './alerts-command.js';
+import { demoCommand } from '../demo/demo-command.js';
 import { startDetectRole } from '../detect/detect-role.js';
 
 function config(): Config {
@@ -22,6 +23,14 @@ function config(): Config {
 function formatOption(v: string): LogFormat | 'auto' {
   if (v === 'auto' || (FORMATS as readonly string[]).includes(v)) return v as LogFormat | 'auto';
   throw new InvalidArgumentError(`expected auto or one of ${FORMATS.join(', ')}`);
+}
+
+function positiveInt(name: string, min: number, max: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: an integer from ${min} to ${max}`);
+    return n;
+  };
 }
 
 export function buildCli(): Command {
@@ -68,15 +77,21 @@ export function buildCli(): Command {
     });
 
   program
+    .command('demo')
+    .description('simulated gateways with scripted attacks, fed to the running service (or to one started here)')
+    .option('--backfill-hours <h>', 'history to backfill first, so baselines have something to learn', positiveInt('--backfill-hours', 1, 336), 6)
+    .option('--rate <n>', 'requests per minute at the daily peak', positiveInt('--rate', 1, 100_000), 120)
+    .option('--minutes <n>', 'stop after this many live minutes (default: run until interrupted)', positiveInt('--minutes', 1, 100_000))
+    .action(async (opts: { backfillHours: number; rate: number; minutes?: number }) => {
+      await demoCommand(config(), opts);
+    });
+
+  program
     .command('alerts')
     .description('list alerts, newest first')
     .option('--json', 'print a JSON array')
     .addOption(new Option('--status <status>', 'only alerts in this state').choices(['open', 'acknowledged', 'resolved']))
-    .option('--limit <n>', 'at most this many', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('an integer from 1 to 1000');
-      return n;
-    }, 100)
+    .option('--limit <n>', 'at most this many', positiveInt('--limit', 1, 1000), 100)
     .action(async (opts: { json?: boolean; status?: string; limit: number }) => {
       await alertsCommand(config(), opts);
     });

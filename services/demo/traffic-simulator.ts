@@ -146,8 +146,6 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
   const totalWeight = users.reduce((n, u) => n + u.weight, 0);
   const peak = opts.peakPerMinute ?? 60;
   const routeWeight = ROUTES.reduce((n, x) => n + x.weight, 0);
-  const nat = { ip: '81.2.69.200', country: 'GB' }; // an office: 40 users behind one address
-  const traveller = users[0]!; // flies from Britain to the US on the first day, 9.5 hours in the air
   for (let minute = Math.floor(from / 60_000) * 60_000; minute < to; minute += 60_000) {
     const batch: RecordSpec[] = [];
     const day = new Date(minute).getUTCDay();
@@ -156,14 +154,8 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
       const rate = (peak * u.weight * diurnal(new Date(minute).getUTCHours() + new Date(minute).getUTCMinutes() / 60 + u.utcOffset) * weekly) / totalWeight;
       let n = poisson(rate, r);
       if (n === 0) continue;
-      const idx = Number(u.name.slice(4));
-      let where = idx >= 40 && idx < 80 ? { ip: nat.ip, country: nat.country } : u.home;
-      if (u === traveller) {
-        // at home in Britain until 08:00 UTC on the first day, in the air until 17:30, in the US after
-        const flight = Math.floor(from / 86_400_000) * 86_400_000 + 8 * 3_600_000;
-        if (minute >= flight && minute < flight + 9.5 * 3_600_000) continue;
-        if (minute >= flight + 9.5 * 3_600_000) where = { ip: '216.160.83.77', country: 'US' };
-      }
+      const where = whereIs(u, minute, from);
+      if (!where) continue; // in the air
       // a session now and then starts with a login, sometimes mistyped once or twice
       if (r() < 0.02) {
         const typos = r() < 0.3 ? 1 + Math.floor(r() * 2) : 0;
@@ -179,12 +171,29 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
         batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: route.method, uri: route.path(r), status, user: u.name, auth: 'jwt', workspace });
       }
     }
-    for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users));
+    for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users, from));
     // an outage: a gateway whose logs stop arriving
     const silenced = (opts.attacks ?? []).filter((a) => a.kind === 'gateway_silence' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
     batch.sort((x, y) => x.t - y.t);
     for (const s of batch) if (s.t >= from && s.t < to && !silenced.includes(`kong/${s.workspace ?? 'eu'}`)) yield kongRecord(s);
   }
+}
+
+const NAT: GeoIp = { ip: '81.2.69.200', country: 'GB' };
+
+/**
+ * Where a user is at a minute: at home; users 40–79 work behind one office NAT address; user
+ * 0 flies from Britain to the US on the first day (in the air 08:00–17:30 UTC: undefined).
+ */
+export function whereIs(u: SimUser, minute: number, from: number): GeoIp | undefined {
+  const idx = Number(u.name.slice(4));
+  if (idx >= 40 && idx < 80) return NAT;
+  if (idx === 0) {
+    const flight = Math.floor(from / 86_400_000) * 86_400_000 + 8 * 3_600_000;
+    if (minute >= flight && minute < flight + 9.5 * 3_600_000) return undefined;
+    if (minute >= flight + 9.5 * 3_600_000) return { ip: '216.160.83.77', country: 'US' };
+  }
+  return u.home;
 }
 
 function poisson(mean: number, r: Rand): number {
@@ -200,7 +209,7 @@ function poisson(mean: number, r: Rand): number {
 }
 
 /** The attack's records that fall in one minute. */
-function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[]): RecordSpec[] {
+function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], from: number): RecordSpec[] {
   const rel = minute - Math.floor(a.start / 60_000) * 60_000;
   if (rel < 0) return [];
   const out: RecordSpec[] = [];
@@ -236,15 +245,17 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[]): Re
       if (rel >= 3 * 60_000) break;
       for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip: '133.11.0.77', method: 'GET', uri: '/v1/me', status: 200, user: a.entity.value, auth: 'jwt' });
       const owner = users.find((u) => u.name === a.entity.value);
-      if (owner) out.push({ t: at(0, 2), ip: owner.home.ip, method: 'GET', uri: '/v1/cart', status: 200, user: owner.name, auth: 'jwt' });
+      const home = owner && whereIs(owner, minute, from);
+      if (owner && home) out.push({ t: at(0, 2), ip: home.ip, method: 'GET', uri: '/v1/cart', status: 200, user: owner.name, auth: 'jwt' });
       break;
     }
     case 'enumeration': {
       // one account walking order ids: 30 a minute for 6 minutes
       if (rel >= 6 * 60_000) break;
       const owner = users.find((u) => u.name === a.entity.value);
+      const ip = (owner && whereIs(owner, minute, from)?.ip) ?? '62.210.0.9';
       const base = 500_000 + Math.floor(rel / 60_000) * 30;
-      for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip: owner?.home.ip ?? '62.210.0.9', method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
+      for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip, method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
       break;
     }
     case 'volume': {
@@ -258,14 +269,16 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[]): Re
       if (rel >= 8 * 60_000) break;
       for (let k = 0; k < 40; k++) {
         const u = users[(k * 7 + Math.floor(rel / 60_000)) % users.length]!;
-        out.push({ t: at(k, 40), ip: u.home.ip, method: 'POST', uri: '/v1/orders', status: 503, user: u.name, auth: 'jwt' });
+        const where = whereIs(u, minute, from);
+        if (!where) continue;
+        out.push({ t: at(k, 40), ip: where.ip, method: 'POST', uri: '/v1/orders', status: 503, user: u.name, auth: 'jwt' });
       }
       break;
     }
     case 'data_exposure': {
       // a bulk export: 40 order listings a minute of 4 MB each for 6 minutes
       if (rel >= 6 * 60_000) break;
-      const owner = users[50]!;
+      const owner = users[150]!;
       for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: owner.home.ip, method: 'GET', uri: '/v1/search', status: 200, user: owner.name, auth: 'jwt', bytes: 4_000_000 });
       break;
     }

@@ -29,8 +29,12 @@ export function createBaselineManager(deps: { store: Store; config: Config; log:
       if (!metrics.has(m.name)) continue;
       const series = await (await client.query({ query: baselineSeriesSql(db, m, chTime(from), chTime(at)), format: 'JSONEachRow' })).json<{ entity: string; points: Array<[number | string, number | string]> }>();
       const byEntity = new Map<string, EntityBaseline>();
+      // history starts when data for this metric starts: the empty days before a deployment
+      // began are not zeros of its traffic
+      let start = at;
+      for (const s of series) for (const [t] of s.points) start = Math.min(start, Number(t));
       for (const s of series) {
-        const b = computeBaseline(s.points.map(([t, v]) => ({ t: Number(t), v: Number(v) })), from, at, { minSamples: config.detect.baselineMinSamples });
+        const b = computeBaseline(s.points.map(([t, v]) => ({ t: Number(t), v: Number(v) })), Math.max(from, start), at, { minSamples: config.detect.baselineMinSamples });
         if (b.buckets.size === 0) continue;
         byEntity.set(s.entity, b);
         for (const [bucket, st] of b.buckets) {

@@ -21,6 +21,7 @@ import { extendAlert, openAlert } from '../../detectors/alert-builder.js';
 import type { Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import { errorMessage } from '../shared/errors.js';
+import { Mutex } from '../shared/mutex.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
 import { createBaselineManager } from './baseline-manager.js';
 
@@ -201,7 +202,13 @@ export function createDetectionRunner(deps: RunnerDeps) {
     return result;
   }
 
-  return { scoreRange, cycle, watermark };
+  // the cron cycle and an on-demand score (after a backfill) never interleave: one alert per id
+  const lock = new Mutex();
+  return {
+    scoreRange: (range: ScoreRange, only?: DetectorName[]) => lock.run(() => scoreRange(range, only)),
+    cycle: () => lock.run(cycle),
+    watermark,
+  };
 }
 
 export type DetectionRunner = ReturnType<typeof createDetectionRunner>;

@@ -141,3 +141,56 @@ describe('alert lifecycle from findings', () => {
     expect(extendAlert({ ...a, status: 'resolved' }, finding(6), 30 * 60_000)).toEqual({ newAlert: true });
   });
 });
+
+describe('baselines', () => {
+  // imported lazily so the table above reads as the detectors' story
+  it('learns a seasonal profile with zeros for empty slots and falls back for short histories', async () => {
+    const { computeBaseline, bucketFor, robustZ, hourOfWeek, ALL_HOURS, HOUR_OF_DAY_BASE } = await import('../../detectors/baseline.js');
+    const from = Date.UTC(2026, 10, 2); // a Monday
+    const to = from + 3 * 86_400_000;
+    // 10 a slot during 09:00–17:00 UTC, nothing at night
+    const samples: Array<{ t: number; v: number }> = [];
+    for (let t = from; t < to; t += 300_000) if (new Date(t).getUTCHours() >= 9 && new Date(t).getUTCHours() < 17) samples.push({ t, v: 10 });
+    const b = computeBaseline(samples, from, to, { minSamples: 24 });
+    // three days: 36 slots per hour of day, 12 per hour of week (too few)
+    expect(b.buckets.has(hourOfWeek(from + 10 * 3_600_000))).toBe(false);
+    expect(b.buckets.get(HOUR_OF_DAY_BASE + 10)).toMatchObject({ median: 10, mad: 0, samples: 36 });
+    expect(b.buckets.get(HOUR_OF_DAY_BASE + 3)).toMatchObject({ median: 0, samples: 36 });
+    expect(b.buckets.get(ALL_HOURS)!.samples).toBe(864);
+    const day = bucketFor(b.buckets, to + 10 * 3_600_000)!;
+    const night = bucketFor(b.buckets, to + 3 * 3_600_000)!;
+    expect(day.median).toBe(10);
+    // the Poisson floor: 3 against a usual 0 is 3 sigma, 300 against 10 is ~92
+    expect(robustZ(3, night)).toBe(3);
+    expect(robustZ(300, day)).toBeCloseTo(91.7, 0);
+    expect(bucketFor(undefined, to)).toBeUndefined();
+  });
+});
+
+describe('route anomalies and silence', () => {
+  it('fires on a flood against the baseline, not on a normal peak, and never without history', async () => {
+    const { volumeSpikeDetector } = await import('../../detectors/volume/volume-spike-detector.js');
+    const { ALL_HOURS } = await import('../../detectors/baseline.js');
+    const baseline = { buckets: new Map([[ALL_HOURS, { median: 40, mad: 8, p95: 70, samples: 500 }]]), ewma: 40 };
+    const c = { ...ctx(), baselines: new Map([['route_requests', new Map([['/v1/products/{id}', baseline]])]]) };
+    const row = (value: number, route = '/v1/products/{id}') => ({ route, minute: '2026-11-28 10:04:00', value, requests: value });
+    expect(volumeSpikeDetector.score([row(2500)], c)).toMatchObject([{ entity: { type: 'route', value: '/v1/products/{id}' }, owasp: 'API4', expected: 40 }]);
+    expect(volumeSpikeDetector.score([row(110)], c)).toEqual([]); // a peak: under minRequests
+    expect(volumeSpikeDetector.score([row(2500, '/v1/new')], c)).toEqual([]); // no history yet
+  });
+
+  it('notices a gateway that stopped sending while its baseline says it should', async () => {
+    const { gatewaySilenceDetector } = await import('../../detectors/volume/gateway-silence-detector.js');
+    const { ALL_HOURS } = await import('../../detectors/baseline.js');
+    const busy = { buckets: new Map([[ALL_HOURS, { median: 30, mad: 5, p95: 45, samples: 500 }]]), ewma: 30 };
+    const quiet = { buckets: new Map([[ALL_HOURS, { median: 1, mad: 1, p95: 3, samples: 500 }]]), ewma: 1 };
+    const from = Date.UTC(2026, 10, 28, 10, 0);
+    const c = { ...ctx(), range: { from, to: from + 5 * 60_000 }, baselines: new Map([['gateway_requests', new Map([['kong/eu', busy], ['kong/us', busy], ['kong/lab', quiet]])]]) };
+    const rows = [];
+    for (let m = -11; m < 5; m++) rows.push({ gateway: 'kong/eu', minute: new Date(from + m * 60_000).toISOString().slice(0, 19).replace('T', ' '), requests: 6 });
+    rows.push({ gateway: 'kong/us', minute: new Date(from - 11 * 60_000).toISOString().slice(0, 19).replace('T', ' '), requests: 6 });
+    const found = gatewaySilenceDetector.score(rows, c);
+    expect(new Set(found.map((f) => f.entity.value))).toEqual(new Set(['kong/us']));
+    expect(found[0]).toMatchObject({ observed: 0, expected: 60, owasp: 'API9' });
+  });
+});
