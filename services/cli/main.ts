@@ -14,6 +14,7 @@ import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
 import { alertsCommand } from './alerts-command.js';
 import { demoCommand } from '../demo/demo-command.js';
+import { scoreSeriesCommand } from './score-series-command.js';
 import { startDetectRole } from '../detect/detect-role.js';
 
 function config(): Config {
@@ -87,6 +88,15 @@ export function buildCli(): Command {
     });
 
   program
+    .command('score-series')
+    .description('score a timestamp,value CSV with a detector and print timestamp,value,anomaly_score (for the Numenta Anomaly Benchmark)')
+    .requiredOption('--detector <name>', 'the detector to score with (volume)')
+    .argument('<file>', 'CSV with a timestamp,value header')
+    .action((file: string, opts: { detector: string }) => {
+      scoreSeriesCommand(file, opts.detector);
+    });
+
+  program
     .command('alerts')
     .description('list alerts, newest first')
     .option('--json', 'print a JSON array')
@@ -126,6 +136,10 @@ export function buildCli(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `gatewatch … | head` closes the pipe early: that is the reader's choice, not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
