@@ -10,6 +10,12 @@ import { errorBurstDetector } from './volume/error-burst-detector.js';
 import { failureRateDetector } from './auth/failure-rate-detector.js';
 import { dataExposureDetector } from './volume/data-exposure-detector.js';
 import { gatewaySilenceDetector } from './volume/gateway-silence-detector.js';
+import { newCountryDetector } from './geo/new-country-detector.js';
+import { rareCountrySurgeDetector } from './geo/rare-country-surge-detector.js';
+import { sensitiveAccessDetector } from './access/sensitive-access-detector.js';
+import { entityVolumeDetector } from './volume/entity-volume-detector.js';
+import { principalExposureDetector } from './volume/principal-exposure-detector.js';
+import { slowRampDetector } from './volume/slow-ramp-detector.js';
 
 // Row types differ per detector; the runner only passes rows from a detector's own SQL back to it.
 export const DETECTORS: Array<Detector<never>> = [
@@ -23,4 +29,10 @@ export const DETECTORS: Array<Detector<never>> = [
   failureRateDetector,
   dataExposureDetector,
   gatewaySilenceDetector,
+  newCountryDetector,
+  rareCountrySurgeDetector,
+  sensitiveAccessDetector,
+  entityVolumeDetector,
+  principalExposureDetector,
+  slowRampDetector,
 ] as Array<Detector<never>>;

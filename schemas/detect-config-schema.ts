@@ -84,6 +84,41 @@ export const DetectConfigSchema = Type.Object(
           silentMin: Type.Integer({ default: 10, minimum: 2, maximum: 240, description: 'no record at all from a gateway for this long' }),
           minExpected: Type.Number({ default: 20, minimum: 1, description: 'requests the gateway normally sends in that time' }),
         }),
+        new_country: detector({
+          historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90, description: 'a country not seen for the principal in this long is new' }),
+          minHistoryRequests: Type.Integer({ default: 50, minimum: 1, description: 'a principal needs this much history before a country counts as new' }),
+          minHistoryHours: Type.Integer({ default: 24, minimum: 1, description: 'and its history must span this long' }),
+        }),
+        rare_country_surge: detector({
+          windowMin: Type.Integer({ default: 10, minimum: 1, maximum: 60 }),
+          minRequests: Type.Integer({ default: 150, minimum: 1, description: 'requests from one country to one route in the window' }),
+          maxUsualShare: Type.Number({ default: 0.01, minimum: 0, maximum: 1, description: 'the country usually sends at most this share of the route\'s traffic' }),
+          historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+        }),
+        sensitive_access: detector({
+          segments: Type.Array(Type.String(), { default: ['admin', 'internal', 'export', 'debug', 'actuator', 'management', 'private', 'backup', 'config'] }),
+          routes: Type.Array(Type.String(), { default: [], description: 'more sensitive route templates, `*` as a wildcard' }),
+          historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+          minRouteHistoryHours: Type.Integer({ default: 24, minimum: 0, description: 'the route must have been seen this long before a first touch counts' }),
+          minRequests: Type.Integer({ default: 3, minimum: 1, description: 'requests by a newcomer before it is an alert' }),
+        }),
+        entity_volume: detector({
+          windowMin: Type.Integer({ default: 5, minimum: 1, maximum: 60 }),
+          minRequests: Type.Integer({ default: 400, minimum: 1, description: 'requests by one principal or one IP in the window' }),
+          minRatio: Type.Number({ default: 10, minimum: 1, description: 'times its own average over the history' }),
+          historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+        }),
+        principal_exposure: detector({
+          windowMin: Type.Integer({ default: 10, minimum: 1, maximum: 60 }),
+          minBytes: Type.Integer({ default: 100_000_000, minimum: 1, description: 'response bytes to one principal in the window' }),
+          minRatio: Type.Number({ default: 10, minimum: 1 }),
+          historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+        }),
+        slow_ramp: detector({
+          hours: Type.Integer({ default: 3, minimum: 1, maximum: 24, description: 'how long the rise must last' }),
+          minRatio: Type.Number({ default: 2, minimum: 1, description: 'traffic over those hours against the baseline for them' }),
+          minRequests: Type.Integer({ default: 1000, minimum: 1 }),
+        }),
         enumeration: detector({
           windowMin: Type.Integer({ default: 5, minimum: 1, maximum: 60 }),
           minObjects: Type.Integer({ default: 50, minimum: 2, description: 'distinct object ids on one templated route by one principal' }),

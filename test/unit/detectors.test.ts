@@ -194,3 +194,31 @@ describe('route anomalies and silence', () => {
     expect(found[0]).toMatchObject({ observed: 0, expected: 60, owasp: 'API9' });
   });
 });
+
+describe('score-series (the volume detector on a bare series)', () => {
+  it('flags the onset of a spike in a daily pattern and not the ordinary days', async () => {
+    const { scoreSeries } = await import('../../detectors/volume/series-scorer.js');
+    const start = Date.UTC(2026, 0, 5);
+    const points = [];
+    for (let i = 0; i < 7 * 288; i++) {
+      const t = start + i * 300_000;
+      const hour = new Date(t).getUTCHours();
+      points.push({ t, v: 100 + 80 * Math.sin((hour / 24) * 2 * Math.PI) + (i % 7) });
+    }
+    const spikeAt = 6 * 288 + 100;
+    for (let i = spikeAt; i < spikeAt + 6; i++) points[i]!.v *= 5;
+    const scores = scoreSeries(points);
+    expect(scores[spikeAt]).toBeGreaterThan(0.25);
+    expect(Math.max(...scores.slice(288, spikeAt))).toBeLessThan(0.25);
+    // one detection per condition: the rest of the spike is not scored again
+    expect(scores.slice(spikeAt + 1, spikeAt + 6).every((s) => s === 0)).toBe(true);
+  });
+
+  it('refuses a file that is not timestamp,value, naming the line', async () => {
+    const { readSeriesCsv } = await import('../../services/cli/score-series-command.js');
+    expect(() => readSeriesCsv('', 'x.csv')).toThrow(/empty/);
+    expect(() => readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1\nnot a row\n', 'x.csv')).toThrow(/line 3/);
+    expect(() => readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,abc\n', 'x.csv')).toThrow(/line 2/);
+    expect(readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1.5\n')).toEqual([{ t: Date.UTC(2024, 0, 1), v: 1.5, raw: '2024-01-01 00:00:00' }]);
+  });
+});

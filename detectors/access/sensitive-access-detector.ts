@@ -1,0 +1,73 @@
+/**
+ * Sensitive resources (OWASP API5, broken function-level authorization): a principal or an
+ * IP touching an admin, internal, export, debug, actuator or management route (or one named in
+ * config) that it has not touched in `historyDays`. The route itself must have a history, so
+ * a freshly deployed admin console does not page anyone on its first day.
+ */
+import type { Detector, Finding } from '../detector.js';
+import { chTime, MINUTE, parseChTime, sqlString } from '../detector.js';
+import { displayIp, globToLike } from '../entity-format.js';
+
+export interface SensitiveRow {
+  kind: 'principal' | 'ip';
+  who: string;
+  route: string;
+  minute: string;
+  requests: number | string;
+  route_since: string | null;
+}
+
+export function sensitiveRouteCondition(segments: string[], routes: string[], column = 'route'): string {
+  const bySegment = segments.map((s) => `match(${column}, ${sqlString(`(^|/)${s.replace(/[^A-Za-z0-9_-]/g, '')}(/|$)`)})`);
+  const byGlob = routes.map((g) => `${column} ILIKE ${sqlString(globToLike(g))}`);
+  return [...bySegment, ...byGlob].join(' OR ') || '0';
+}
+
+export const sensitiveAccessDetector: Detector<SensitiveRow> = {
+  name: 'sensitive_access',
+  sql(db, range, ctx) {
+    const cfg = ctx.config.detectors.sensitive_access;
+    const t = (ms: number) => `toDateTime('${chTime(ms)}', 'UTC')`;
+    const from = range.from - MINUTE;
+    const history = from - cfg.historyDays * 24 * 60 * MINUTE;
+    const sensitive = sensitiveRouteCondition(cfg.segments, cfg.routes);
+    const pair = (table: string, who: string, kind: string, whoExpr: string) => `
+      SELECT '${kind}' AS kind, ${whoExpr} AS who, toString(f.route) AS route, toString(f.first_minute) AS minute, f.requests AS requests, toString(rs.since) AS route_since
+      FROM (SELECT ${who}, route, min(minute) AS first_minute, sum(requests) AS requests FROM ${db}.${table}
+            WHERE minute >= ${t(from)} AND minute < ${t(range.to)} AND (${sensitive}) GROUP BY ${who}, route HAVING requests >= ${cfg.minRequests}) AS f
+      LEFT JOIN (SELECT DISTINCT ${who}, route FROM ${db}.${table} WHERE minute >= ${t(history)} AND minute < ${t(from)} AND (${sensitive})) AS seen
+        ON seen.${who} = f.${who} AND seen.route = f.route
+      LEFT JOIN (SELECT route, min(minute) AS since FROM ${db}.rollup_route_1m WHERE minute >= ${t(history)} AND minute < ${t(from)} AND (${sensitive}) GROUP BY route) AS rs
+        ON rs.route = f.route
+      WHERE seen.route = ''`;
+    return `${pair('rollup_principal_route_1m', 'principal_id', 'principal', 'f.principal_id')}
+      UNION ALL ${pair('rollup_ip_route_1m', 'client_ip', 'ip', 'toString(f.client_ip)')}`;
+  },
+  score(rows, ctx) {
+    const cfg = ctx.config.detectors.sensitive_access;
+    const out: Finding[] = [];
+    for (const r of rows) {
+      const who = r.kind === 'ip' ? displayIp(r.who) : r.who;
+      const start = parseChTime(r.minute);
+      if (!r.route_since || r.route_since.startsWith('1970') || start - parseChTime(r.route_since) < cfg.minRouteHistoryHours * 60 * MINUTE) continue;
+      if (ctx.allow.route(r.route) || (r.kind === 'ip' ? ctx.allow.ip(who) : ctx.allow.principal(who))) continue;
+      out.push({
+        detector: 'sensitive_access',
+        entity: { type: r.kind === 'ip' ? 'ip' : 'principal', value: who },
+        window: { start, end: start + MINUTE },
+        observed: Number(r.requests),
+        expected: 0,
+        score: Number(r.requests) / cfg.minRequests,
+        severity: 'high',
+        summary: `${r.kind === 'ip' ? 'IP' : 'principal'} ${who} used the sensitive route ${r.route} for the first time in ${cfg.historyDays} days (${r.requests} requests)`,
+        owasp: 'API5',
+        detail: { route: r.route, requests: Number(r.requests) },
+      });
+    }
+    return out;
+  },
+  evidenceSql(db, f) {
+    const who = f.entity.type === 'ip' ? `client_ip = toIPv6(${sqlString(f.entity.value)})` : `principal_id = ${sqlString(f.entity.value)}`;
+    return `SELECT event_time, client_ip, principal_id, method, path, status, bytes_out FROM ${db}.events WHERE ${who} AND route = ${sqlString(String(f.detail.route))} AND event_time >= toDateTime64('${chTime(f.window.start)}', 3, 'UTC') AND event_time < toDateTime64('${chTime(f.window.end + 30 * MINUTE)}', 3, 'UTC') ORDER BY event_time`;
+  },
+};
