@@ -91,7 +91,7 @@ export const DetectConfigSchema = Type.Object(
         }),
         rare_country_surge: detector({
           windowMin: Type.Integer({ default: 10, minimum: 1, maximum: 60 }),
-          minRequests: Type.Integer({ default: 150, minimum: 1, description: 'requests from one country to one route in the window' }),
+          minRequests: Type.Integer({ default: 60, minimum: 1, description: 'requests from one country to one route in the window' }),
           maxUsualShare: Type.Number({ default: 0.01, minimum: 0, maximum: 1, description: 'the country usually sends at most this share of the route\'s traffic' }),
           historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
         }),
@@ -104,7 +104,7 @@ export const DetectConfigSchema = Type.Object(
         }),
         entity_volume: detector({
           windowMin: Type.Integer({ default: 5, minimum: 1, maximum: 60 }),
-          minRequests: Type.Integer({ default: 400, minimum: 1, description: 'requests by one principal or one IP in the window' }),
+          minRequests: Type.Integer({ default: 250, minimum: 1, description: 'requests by one principal or one IP in the window' }),
           minRatio: Type.Number({ default: 10, minimum: 1, description: 'times its own average over the history' }),
           historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
         }),

@@ -66,10 +66,14 @@ export function seeded(seed: number): Rand {
 
 /** A scripted attack: when it starts, what it is, and the entity an alert must name. */
 export interface Attack {
-  kind: 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'enumeration' | 'volume' | 'error_burst' | 'data_exposure' | 'gateway_silence';
+  kind:
+    | 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'new_country' | 'enumeration' | 'volume'
+    | 'entity_volume' | 'error_burst' | 'data_exposure' | 'gateway_silence' | 'sensitive_access' | 'rare_country_surge' | 'slow_ramp';
   start: number;
   /** the entity the matching alert must name */
   entity: { type: 'ip' | 'principal' | 'route' | 'gateway'; value: string };
+  /** how long its traffic lasts (default 15 min): alerts it causes on other entities meanwhile are not false */
+  durationMin?: number;
 }
 
 export interface SimOptions {
@@ -156,6 +160,11 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
       if (n === 0) continue;
       const where = whereIs(u, minute, from);
       if (!where) continue; // in the air
+      const workspace = ['US', 'BR', 'AR'].includes(where.country) ? 'us' : 'eu';
+      // two operators use the admin console through the day: the admin routes have a history
+      if ((u.name === 'user0001' || u.name === 'user0002') && r() < 0.05) {
+        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: 'GET', uri: `/admin/users/${1 + Math.floor(r() * 400)}`, status: 200, user: u.name, auth: 'jwt', workspace });
+      }
       // a session now and then starts with a login, sometimes mistyped once or twice
       if (r() < 0.02) {
         const typos = r() < 0.3 ? 1 + Math.floor(r() * 2) : 0;
@@ -163,7 +172,6 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
         batch.push({ t: minute + 50_000 + Math.floor(r() * 9000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 200, user: u.name, auth: 'basic' });
         n--;
       }
-      const workspace = ['US', 'BR', 'AR'].includes(where.country) ? 'us' : 'eu';
       for (let k = 0; k < n; k++) {
         let pick = r() * routeWeight;
         const route = ROUTES.find((x) => (pick -= x.weight) < 0) ?? ROUTES[0];
@@ -256,6 +264,39 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       const ip = (owner && whereIs(owner, minute, from)?.ip) ?? '62.210.0.9';
       const base = 500_000 + Math.floor(rel / 60_000) * 30;
       for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip, method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
+      break;
+    }
+    case 'new_country': {
+      // the account's token used from Brazil, hours after its owner was last active at home
+      if (rel >= 4 * 60_000) break;
+      for (let k = 0; k < 5; k++) out.push({ t: at(k, 5), ip: '200.160.0.66', method: 'GET', uri: '/v1/me', status: 200, user: a.entity.value, auth: 'jwt' });
+      break;
+    }
+    case 'entity_volume': {
+      // an account's key abused by a script: 150 requests a minute for 8 minutes
+      if (rel >= 8 * 60_000) break;
+      for (let k = 0; k < 150; k++) out.push({ t: at(k, 150), ip: '45.83.66.7', method: 'GET', uri: `/v1/products/${1 + Math.floor(r() * 5000)}`, status: 200, user: a.entity.value, auth: 'jwt', ua: 'Go-http-client/1.1' });
+      break;
+    }
+    case 'sensitive_access': {
+      // an ordinary account probing the admin console and the actuator
+      if (rel >= 3 * 60_000) break;
+      const owner = users.find((u) => u.name === a.entity.value);
+      const ip = (owner && whereIs(owner, minute, from)?.ip) ?? '62.210.0.9';
+      for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip, method: 'GET', uri: k % 2 ? '/admin/users/1' : '/admin/users/2', status: 403, user: a.entity.value, auth: 'jwt' });
+      break;
+    }
+    case 'rare_country_surge': {
+      // a farm of addresses in Vietnam, where the shop has no users, hammering search
+      if (rel >= 10 * 60_000) break;
+      for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: `14.160.0.${(k % 50) + 100}`, method: 'GET', uri: '/v1/search', status: 200, auth: 'none', ua: 'Mozilla/5.0' });
+      break;
+    }
+    case 'slow_ramp': {
+      // traffic on recommendations creeping up over four hours, never a spike
+      if (rel >= 4 * 3_600_000) break;
+      const n = Math.round(4 + (rel / 3_600_000) * 2.5);
+      for (let k = 0; k < n; k++) out.push({ t: at(k, n), ip: `45.83.67.${(k % 30) + 1}`, method: 'GET', uri: '/v1/recommendations', status: 200, auth: 'none' });
       break;
     }
     case 'volume': {
