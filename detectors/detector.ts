@@ -42,6 +42,12 @@ export interface Detector<Row> {
   name: DetectorName;
   /** baseline metrics (see baseline-metrics.ts) this detector compares against */
   baselines?: string[];
+  /**
+   * True when more data can only make a finding stronger (counts against a threshold): such a
+   * detector may fire early, on the minute still filling, before the watermark closes it; the
+   * closed minute is scored again later and changes nothing. Absences, shares and trends wait.
+   */
+  early?: boolean;
   /** the SQL feeding `score`, for windows ending in `range`; `db` is the database name */
   sql(db: string, range: ScoreRange, ctx: DetectorContext): string;
   score(rows: Row[], ctx: DetectorContext): Finding[];

@@ -25,6 +25,7 @@ export function sensitiveRouteCondition(segments: string[], routes: string[], co
 
 export const sensitiveAccessDetector: Detector<SensitiveRow> = {
   name: 'sensitive_access',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.sensitive_access;
     const t = (ms: number) => `toDateTime('${chTime(ms)}', 'UTC')`;

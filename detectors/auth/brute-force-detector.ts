@@ -18,6 +18,7 @@ export interface BruteForceRow {
 
 export const bruteForceDetector: Detector<BruteForceRow> = {
   name: 'brute_force',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.brute_force;
     const common = { db, windowMin: cfg.windowMin, range, having: `failures >= ${cfg.minFailures}` };

@@ -15,6 +15,7 @@ export interface DistributedBruteForceRow {
 
 export const distributedBruteForceDetector: Detector<DistributedBruteForceRow> = {
   name: 'distributed_brute_force',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.distributed_brute_force;
     const inner = slidingWindowSql({

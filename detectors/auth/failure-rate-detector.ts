@@ -5,6 +5,7 @@ export const failureRateDetector = routeAnomalyDetector({
   name: 'failure_rate',
   metric: 'route_failures',
   column: 'failures',
+  early: true,
   owasp: 'API2',
   thresholds: (ctx) => {
     const c = ctx.config.detectors.failure_rate;

@@ -16,6 +16,7 @@ export interface EnumerationRow {
 
 export const enumerationDetector: Detector<EnumerationRow> = {
   name: 'enumeration',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.enumeration;
     const inner = slidingWindowSql({

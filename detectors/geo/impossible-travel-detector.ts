@@ -30,6 +30,7 @@ export interface GeoVisitRow {
 
 export const impossibleTravelDetector: Detector<GeoVisitRow> = {
   name: 'impossible_travel',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.impossible_travel;
     const from = range.from - MINUTE;

@@ -22,6 +22,7 @@ export interface NewCountryRow {
 
 export const newCountryDetector: Detector<NewCountryRow> = {
   name: 'new_country',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.new_country;
     const t = (ms: number) => `toDateTime('${chTime(ms)}', 'UTC')`;

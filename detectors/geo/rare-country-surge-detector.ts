@@ -16,6 +16,7 @@ export interface RareCountryRow {
 
 export const rareCountrySurgeDetector: Detector<RareCountryRow> = {
   name: 'rare_country_surge',
+  early: true,
   sql(db, range, ctx) {
     const cfg = ctx.config.detectors.rare_country_surge;
     const inner = slidingWindowSql({

@@ -7,6 +7,7 @@ export const dataExposureDetector = routeAnomalyDetector({
   name: 'data_exposure',
   metric: 'route_bytes',
   column: 'bytes_out',
+  early: true,
   owasp: 'API3',
   thresholds: (ctx) => {
     const c = ctx.config.detectors.data_exposure;

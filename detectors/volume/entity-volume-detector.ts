@@ -47,6 +47,7 @@ export function usualPerWindow(history: number, historyDays: number, windowMin: 
 
 export const entityVolumeDetector: Detector<EntityVolumeRow> = {
   name: 'entity_volume',
+  early: true,
   sql(db, range, ctx) {
     const c = ctx.config.detectors.entity_volume;
     const common = { db, range, windowMin: c.windowMin, historyDays: c.historyDays, column: 'requests', minValue: c.minRequests };

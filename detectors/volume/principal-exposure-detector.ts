@@ -7,6 +7,7 @@ const mb = (b: number) => `${(b / 1_000_000).toFixed(1)} MB`;
 
 export const principalExposureDetector: Detector<EntityVolumeRow> = {
   name: 'principal_exposure',
+  early: true,
   sql(db, range, ctx) {
     const c = ctx.config.detectors.principal_exposure;
     return entityHistorySql({ db, range, windowMin: c.windowMin, historyDays: c.historyDays, table: 'rollup_principal_1m', key: 'principal_id', whoExpr: 'c.principal_id', kind: 'principal', column: 'bytes_out', minValue: c.minBytes });

@@ -29,12 +29,15 @@ export interface RouteAnomalySpec {
   thresholds: (ctx: DetectorContext) => { z: number; minAbs: number; minRatio: number; minShare?: number };
   describe: (route: string, value: number, usual: number, requests: number) => string;
   evidence: (db: string, f: Finding) => string;
+  /** may fire on the minute still filling (see Detector.early) */
+  early?: boolean;
 }
 
 export function routeAnomalyDetector(spec: RouteAnomalySpec): Detector<RouteMetricRow> {
   return {
     name: spec.name,
     baselines: [spec.metric],
+    ...(spec.early ? { early: true } : {}),
     sql(db, range, ctx) {
       const t = spec.thresholds(ctx);
       const inner = slidingWindowSql({

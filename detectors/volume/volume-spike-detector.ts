@@ -5,6 +5,7 @@ export const volumeSpikeDetector = routeAnomalyDetector({
   name: 'volume',
   metric: 'route_requests',
   column: 'requests',
+  early: true,
   owasp: 'API4',
   thresholds: (ctx) => {
     const c = ctx.config.detectors.volume;

@@ -189,14 +189,18 @@ export function createDetectionRunner(deps: RunnerDeps) {
       log.warn({ late, scoredUntil: chTime(minDone) }, 'events arrived for minutes already scored: counted, not merged');
       await recordRun('late_events', { from: minDone - config.detect.maxCatchUpMin * MINUTE, to: minDone }, 0, 0, '', late);
     }
+    // the minute still filling, for detectors that may fire early (see Detector.early)
+    const filling = Math.floor((wm + config.detect.allowedLatenessSec * 1000) / MINUTE) * MINUTE + MINUTE;
     for (const d of detectors) {
       const start = Math.max(done.get(d.name) ?? to - config.detect.startLookbackMin * MINUTE, to - config.detect.maxCatchUpMin * MINUTE);
-      if (start >= to) continue;
-      const r = await scoreRange({ from: start, to }, [d.name]);
+      const end = d.early ? filling : to;
+      if (start >= end) continue;
+      const r = await scoreRange({ from: start, to: end }, [d.name]);
       result.opened.push(...r.opened);
       result.extended += r.extended;
+      // progress is recorded only up to the watermark: minutes scored early are scored again when closed
       if (r.failed.length) result.failed.push(...r.failed);
-      else await setScoredUntil([d.name], to);
+      else if (to > start) await setScoredUntil([d.name], to);
     }
     lastCycleAt = startedAt;
     return result;
