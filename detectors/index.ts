@@ -16,6 +16,7 @@ import { sensitiveAccessDetector } from './access/sensitive-access-detector.js';
 import { entityVolumeDetector } from './volume/entity-volume-detector.js';
 import { principalExposureDetector } from './volume/principal-exposure-detector.js';
 import { slowRampDetector } from './volume/slow-ramp-detector.js';
+import { routeDropDetector } from './volume/route-drop-detector.js';
 
 // Row types differ per detector; the runner only passes rows from a detector's own SQL back to it.
 export const DETECTORS: Array<Detector<never>> = [
@@ -35,4 +36,5 @@ export const DETECTORS: Array<Detector<never>> = [
   entityVolumeDetector,
   principalExposureDetector,
   slowRampDetector,
+  routeDropDetector,
 ] as Array<Detector<never>>;

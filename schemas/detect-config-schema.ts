@@ -80,6 +80,11 @@ export const DetectConfigSchema = Type.Object(
           minBytes: Type.Integer({ default: 50_000_000, minimum: 1, description: 'response bytes of one route in 5 minutes' }),
           minRatio: Type.Number({ default: 5, minimum: 1 }),
         }),
+        route_drop: detector({
+          windowMin: Type.Integer({ default: 15, minimum: 5, maximum: 240 }),
+          minExpected: Type.Number({ default: 100, minimum: 1, description: 'requests the route normally serves in that time' }),
+          maxFraction: Type.Number({ default: 0.1, minimum: 0, maximum: 1, description: 'alert when it served at most this share of that' }),
+        }),
         gateway_silence: detector({
           silentMin: Type.Integer({ default: 10, minimum: 2, maximum: 240, description: 'no record at all from a gateway for this long' }),
           minExpected: Type.Number({ default: 20, minimum: 1, description: 'requests the gateway normally sends in that time' }),

@@ -68,7 +68,7 @@ export function seeded(seed: number): Rand {
 export interface Attack {
   kind:
     | 'brute_force' | 'credential_stuffing' | 'distributed_brute_force' | 'impossible_travel' | 'new_country' | 'enumeration' | 'volume'
-    | 'entity_volume' | 'error_burst' | 'data_exposure' | 'gateway_silence' | 'sensitive_access' | 'rare_country_surge' | 'slow_ramp';
+    | 'entity_volume' | 'error_burst' | 'data_exposure' | 'gateway_silence' | 'route_drop' | 'sensitive_access' | 'rare_country_surge' | 'slow_ramp';
   start: number;
   /** the entity the matching alert must name */
   entity: { type: 'ip' | 'principal' | 'route' | 'gateway'; value: string };
@@ -182,8 +182,15 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
     for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users, from));
     // an outage: a gateway whose logs stop arriving
     const silenced = (opts.attacks ?? []).filter((a) => a.kind === 'gateway_silence' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
+    // a broken deployment: one route stops being served (its template is the attack's entity)
+    const dropped = (opts.attacks ?? []).filter((a) => a.kind === 'route_drop' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
+    const templateOf = (uri: string) => uri.replace(/\/\d+(?=\/|$)/g, '/{id}');
     batch.sort((x, y) => x.t - y.t);
-    for (const s of batch) if (s.t >= from && s.t < to && !silenced.includes(`kong/${s.workspace ?? 'eu'}`)) yield kongRecord(s);
+    for (const s of batch) {
+      if (s.t < from || s.t >= to || silenced.includes(`kong/${s.workspace ?? 'eu'}`)) continue;
+      if (dropped.length && dropped.includes(templateOf(s.uri))) continue;
+      yield kongRecord(s);
+    }
   }
 }
 

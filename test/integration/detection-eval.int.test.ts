@@ -45,6 +45,7 @@ const ATTACKS: Attack[] = [
   { kind: 'error_burst', start: at(1, 16, 45), entity: { type: 'route', value: '/v1/orders' } },
   { kind: 'data_exposure', start: at(2, 11, 30), entity: { type: 'route', value: '/v1/search' } },
   { kind: 'gateway_silence', start: at(2, 16, 0), entity: { type: 'gateway', value: 'kong/us' } },
+  { kind: 'route_drop', start: at(2, 9, 40), entity: { type: 'route', value: '/v1/products/{id}' } },
   { kind: 'sensitive_access', start: at(2, 12, 50), entity: { type: 'principal', value: 'user0123' } },
   { kind: 'rare_country_surge', start: at(2, 14, 20), entity: { type: 'route', value: '/v1/search' } },
   { kind: 'slow_ramp', start: at(2, 2, 0), entity: { type: 'route', value: '/v1/recommendations' }, durationMin: 4 * 60 },
@@ -53,6 +54,7 @@ const ATTACKS: Attack[] = [
 /** How long after its start an attack must be detectable. */
 function allowedDelay(a: Attack, config: Config): number {
   if (a.kind === 'gateway_silence') return (config.detect.detectors.gateway_silence.silentMin + 1) * MIN;
+  if (a.kind === 'route_drop') return (config.detect.detectors.route_drop.windowMin + 1) * MIN;
   if (a.kind === 'slow_ramp') return (config.detect.detectors.slow_ramp.hours + 1) * HOUR;
   return 2 * MIN;
 }

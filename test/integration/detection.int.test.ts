@@ -112,6 +112,21 @@ describe('detection over a replayed range', () => {
   });
 });
 
+describe('a failing detector', () => {
+  it('is logged and skipped; the others still run and store their alerts', async () => {
+    const { createDetectionRunner } = await import('../../services/detect/detection-runner.js');
+    const { bruteForceDetector } = await import('../../detectors/auth/brute-force-detector.js');
+    const broken = { ...bruteForceDetector, name: 'credential_stuffing' as const, sql: () => 'SELECT no_such_column FROM no_such_table' };
+    const T1 = Date.UTC(2026, 9, 14, 6, 0);
+    await ingest(simulate(T1, T1 + 20 * MIN, { seed: 3, attacks: [{ kind: 'brute_force', start: T1 + 5 * MIN, entity: { type: 'ip', value: '45.83.64.77' } }] }));
+    const runner = createDetectionRunner({ config: rt.config, store: rt.store, alerts: createClickHouseAlertStore(rt.store), metrics: rt.metrics, log: silentLog, now: Date.now, detectors: [broken as never, bruteForceDetector as never] });
+    const r = await runner.scoreRange({ from: T1, to: T1 + 20 * MIN });
+    expect(r.failed).toEqual(['credential_stuffing']);
+    expect(r.opened.map((a) => a.entity.value)).toContain('45.83.64.77');
+    expect(await rt.metrics.registry.getSingleMetricAsString('gatewatch_detector_failures_total')).toMatch(/detector="credential_stuffing"\} [1-9]/);
+  });
+});
+
 describe('live detection', () => {
   it('scores up to the watermark, resumes where it stopped, and counts late events', async () => {
     const now = Date.now();

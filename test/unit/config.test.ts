@@ -44,6 +44,11 @@ describe('configuration', () => {
     ['an unknown PII action', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"email":"encrypt"}}}') }, 'redaction.pii.email'],
     ['masking principals (it would merge them)', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"principal":"mask"}}}') }, 'redaction.pii.principal'],
     ['a privacy mode that is not a boolean', { GATEWATCH_PRIVACY_MODE: 'maybe' }, 'GATEWATCH_PRIVACY_MODE'],
+    ['a detection cycle longer than a detector window', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":600}}') }, 'detect.cycleSec'],
+    ['a detection cycle that does not divide a minute', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":7}}') }, 'detect.cycleSec'],
+    ['an unknown detector', { GATEWATCH_CONFIG: file('{"detect":{"detectors":{"brute":{"enabled":false}}}}') }, 'detect.detectors.brute'],
+    ['a negative threshold', { GATEWATCH_CONFIG: file('{"detect":{"detectors":{"brute_force":{"minFailures":-1}}}}') }, 'detect.detectors.brute_force.minFailures'],
+    ['a bad allow-list CIDR', { GATEWATCH_CONFIG: file('{"detect":{"allow":{"cidrs":["10.0.0.0/33"]}}}') }, 'detect.allow.cidrs[0]'],
     ['an unknown per-topic format', { GATEWATCH_CONFIG: file('{"kafka":{"topicFormats":{"t":"apache"}}}') }, 'kafka.topicFormats.t'],
   ])('refuses %s, naming the key', (_n, env, key) => {
     let caught: unknown;

@@ -11,6 +11,8 @@ import { impossibleTravelDetector, type GeoVisitRow } from '../../detectors/geo/
 import { haversineKm } from '../../detectors/geo/haversine.js';
 import { alertId, extendAlert, openAlert } from '../../detectors/alert-builder.js';
 
+const MIN = 60_000;
+
 function ctx(detect: Record<string, unknown> = {}): DetectorContext {
   const config = validateConfig({ detect }).detect;
   return { config, allow: createAllowList(config.allow) };
@@ -220,5 +222,22 @@ describe('score-series (the volume detector on a bare series)', () => {
     expect(() => readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1\nnot a row\n', 'x.csv')).toThrow(/line 3/);
     expect(() => readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,abc\n', 'x.csv')).toThrow(/line 2/);
     expect(readSeriesCsv('timestamp,value\n2024-01-01 00:00:00,1.5\n')).toEqual([{ t: Date.UTC(2024, 0, 1), v: 1.5, raw: '2024-01-01 00:00:00' }]);
+  });
+});
+
+describe('route drops', () => {
+  it('notices a busy route that stopped serving, not a quiet one', async () => {
+    const { routeDropDetector } = await import('../../detectors/volume/route-drop-detector.js');
+    const { ALL_HOURS } = await import('../../detectors/baseline.js');
+    const busy = { buckets: new Map([[ALL_HOURS, { median: 60, mad: 10, p95: 90, samples: 500 }]]), ewma: 60 };
+    const quiet = { buckets: new Map([[ALL_HOURS, { median: 2, mad: 1, p95: 5, samples: 500 }]]), ewma: 2 };
+    const from = Date.UTC(2026, 10, 28, 10, 0);
+    const c = { ...ctx(), range: { from, to: from + MIN }, baselines: new Map([['route_requests', new Map([['/v1/products/{id}', busy], ['/v1/rare', quiet], ['/v1/ok', busy]])]]) };
+    const rows = [];
+    for (let m = -16; m < 1; m++) rows.push({ route: '/v1/ok', minute: new Date(from + m * MIN).toISOString().slice(0, 19).replace('T', ' '), requests: 12 });
+    rows.push({ route: '/v1/products/{id}', minute: new Date(from - 3 * MIN).toISOString().slice(0, 19).replace('T', ' '), requests: 4 });
+    const found = routeDropDetector.score(rows, c);
+    expect(found.map((f) => f.entity.value)).toEqual(['/v1/products/{id}']);
+    expect(found[0]).toMatchObject({ observed: 4, expected: 180, owasp: 'API8' });
   });
 });
