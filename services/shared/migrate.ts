@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { MIGRATIONS, type Migration } from '../../schemas/migrations/index.js';
+import { ROLLUPS } from '../../schemas/rollups.js';
 import type { Store } from './clickhouse.js';
 
 export interface MigrateResult {
@@ -45,21 +46,29 @@ export async function migrate(
   return { applied, ttlChanged };
 }
 
+/** Tables whose TTL follows `retentionDays`: the events and every rollup built from them. */
+const RETAINED: Array<{ table: string; ttl: string; pattern: RegExp }> = [
+  { table: 'events', ttl: 'toDateTime(event_time)', pattern: /TTL toDateTime\(event_time\) \+ (?:INTERVAL|toIntervalDay\()\s*(\d+)/ },
+  ...ROLLUPS.map((r) => ({ table: r.table, ttl: 'minute', pattern: /TTL minute \+ (?:INTERVAL|toIntervalDay\()\s*(\d+)/ })),
+];
+
 async function alignRetention(store: Store, retentionDays: number, log: Logger): Promise<boolean> {
   const { client, db } = store;
   const rows = await (
     await client.query({
-      query: `SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'events'`,
+      query: `SELECT name, create_table_query FROM system.tables WHERE database = {db:String}`,
       query_params: { db },
       format: 'JSONEachRow',
     })
-  ).json<{ create_table_query: string }>();
-  const ddl = rows[0]?.create_table_query ?? '';
-  const current = /TTL toDateTime\(event_time\) \+ (?:INTERVAL|toIntervalDay\()\s*(\d+)/.exec(ddl)?.[1];
-  if (current === undefined || Number(current) === retentionDays) return false;
-  await client.command({
-    query: `ALTER TABLE ${db}.events MODIFY TTL toDateTime(event_time) + INTERVAL ${retentionDays} DAY`,
-  });
-  log.info({ from: Number(current), to: retentionDays }, 'events retention changed');
-  return true;
+  ).json<{ name: string; create_table_query: string }>();
+  const ddl = new Map(rows.map((r) => [r.name, r.create_table_query]));
+  let changed = false;
+  for (const t of RETAINED) {
+    const current = t.pattern.exec(ddl.get(t.table) ?? '')?.[1];
+    if (current === undefined || Number(current) === retentionDays) continue;
+    await client.command({ query: `ALTER TABLE ${db}.${t.table} MODIFY TTL ${t.ttl} + INTERVAL ${retentionDays} DAY` });
+    log.info({ table: t.table, from: Number(current), to: retentionDays }, 'retention changed');
+    changed = true;
+  }
+  return changed;
 }
