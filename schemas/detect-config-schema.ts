@@ -63,6 +63,7 @@ export const DetectConfigSchema = Type.Object(
         volume: detector({
           zThreshold: Type.Number({ default: 8, minimum: 1, description: 'robust z-score of a route\'s 5-minute request count' }),
           minRequests: Type.Integer({ default: 200, minimum: 1 }),
+          sensitiveMinRequests: Type.Integer({ default: 30, minimum: 1, description: 'the same floor for sensitive routes (see sensitive_access)' }),
           minRatio: Type.Number({ default: 3, minimum: 1, description: 'and at least this many times the usual count' }),
         }),
         error_burst: detector({

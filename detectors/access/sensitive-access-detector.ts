@@ -7,6 +7,7 @@
 import type { Detector, Finding } from '../detector.js';
 import { chTime, MINUTE, parseChTime, sqlString } from '../detector.js';
 import { displayIp, globToLike } from '../entity-format.js';
+import { globMatcher } from '../allow-list.js';
 
 export interface SensitiveRow {
   kind: 'principal' | 'ip';
@@ -15,6 +16,13 @@ export interface SensitiveRow {
   minute: string;
   requests: number | string;
   route_since: string | null;
+}
+
+/** The same test as `sensitiveRouteCondition`, in JavaScript. */
+export function isSensitiveRoute(route: string, segments: string[], routes: string[]): boolean {
+  const parts = route.toLowerCase().split('/');
+  if (segments.some((s) => parts.includes(s.toLowerCase()))) return true;
+  return globMatcher(routes)(route);
 }
 
 export function sensitiveRouteCondition(segments: string[], routes: string[], column = 'route'): string {

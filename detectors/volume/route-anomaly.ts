@@ -26,7 +26,10 @@ export interface RouteAnomalySpec {
   /** per-minute expression over rollup_route_1m */
   column: string;
   owasp: OwaspId;
-  thresholds: (ctx: DetectorContext) => { z: number; minAbs: number; minRatio: number; minShare?: number };
+  /** thresholds, possibly per route (sensitive routes get a lower floor) */
+  thresholds: (ctx: DetectorContext, route?: string) => { z: number; minAbs: number; minRatio: number; minShare?: number };
+  /** the lowest `minAbs` over all routes, for the SQL pre-filter */
+  sqlFloor?: (ctx: DetectorContext) => number;
   describe: (route: string, value: number, usual: number, requests: number) => string;
   evidence: (db: string, f: Finding) => string;
   /** may fire on the minute still filling (see Detector.early) */
@@ -39,7 +42,7 @@ export function routeAnomalyDetector(spec: RouteAnomalySpec): Detector<RouteMetr
     baselines: [spec.metric],
     ...(spec.early ? { early: true } : {}),
     sql(db, range, ctx) {
-      const t = spec.thresholds(ctx);
+      const floor = spec.sqlFloor ? spec.sqlFloor(ctx) : spec.thresholds(ctx).minAbs;
       const inner = slidingWindowSql({
         db,
         range,
@@ -48,16 +51,16 @@ export function routeAnomalyDetector(spec: RouteAnomalySpec): Detector<RouteMetr
         keys: ['route'],
         perMinute: { v: `sum(${spec.column})`, r: 'sum(requests)' },
         overWindow: { value: 'sum(v)', requests: 'sum(r)' },
-        having: `value >= ${t.minAbs}`,
+        having: `value >= ${floor}`,
       });
       return `SELECT toString(route) AS route, toString(minute) AS minute, value, requests FROM (${inner})`;
     },
     score(rows, ctx) {
-      const t = spec.thresholds(ctx);
       const baselines = ctx.baselines?.get(spec.metric);
       const out: Finding[] = [];
       for (const r of rows) {
         if (ctx.allow.route(r.route)) continue;
+        const t = spec.thresholds(ctx, r.route);
         const window = windowEnding(r.minute, SLOT_MIN);
         const b = bucketFor(baselines?.get(r.route)?.buckets, window.start);
         if (!b) continue; // no history yet: cold start never alerts

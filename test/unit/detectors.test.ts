@@ -241,3 +241,21 @@ describe('route drops', () => {
     expect(found[0]).toMatchObject({ observed: 4, expected: 180, owasp: 'API8' });
   });
 });
+
+describe('sensitive routes', () => {
+  it('are recognised by segment and by configured glob', async () => {
+    const { isSensitiveRoute } = await import('../../detectors/access/sensitive-access-detector.js');
+    expect(isSensitiveRoute('/admin/users/{id}', ['admin'], [])).toBe(true);
+    expect(isSensitiveRoute('/v1/administrators', ['admin'], [])).toBe(false);
+    expect(isSensitiveRoute('/v1/reports/full', ['admin'], ['/v1/reports/*'])).toBe(true);
+  });
+
+  it('alert on a much smaller flood than ordinary routes', async () => {
+    const { volumeSpikeDetector } = await import('../../detectors/volume/volume-spike-detector.js');
+    const { ALL_HOURS } = await import('../../detectors/baseline.js');
+    const b = { buckets: new Map([[ALL_HOURS, { median: 2, mad: 1, p95: 5, samples: 500 }]]), ewma: 2 };
+    const c = { ...ctx(), baselines: new Map([['route_requests', new Map([['/admin/export', b], ['/v1/items', b]])]]) };
+    const row = (route: string) => ({ route, minute: '2026-11-28 10:04:00', value: 60, requests: 60 });
+    expect(volumeSpikeDetector.score([row('/admin/export'), row('/v1/items')], c).map((f) => f.entity.value)).toEqual(['/admin/export']);
+  });
+});
