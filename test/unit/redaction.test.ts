@@ -68,6 +68,12 @@ describe('redaction: credential shapes anywhere in a string', () => {
     expect(tally.total).toBe(0);
   });
 
+  it('pre-checks digit shapes: cards and SSNs pass, UUIDs and trace ids do not', async () => {
+    const { mayHoldDigitSecret } = await import('../../services/ingest/redaction/secret-patterns.js');
+    for (const yes of ['4111 1111 1111 1111', 'x4111-1111-1111-1', '3782 822463 10005', '123-45-6789', '1704164645678']) expect(mayHoldDigitSecret(yes), yes).toBe(true);
+    for (const no of ['ab3e0438-2295-4591-a286-85935ced6a42', '550e8400-e29b-41d4-a716-446655440000', '2024-01-02T03:04:05Z', '10.0.3.1, 203.0.113.9', 'v2.14.3']) expect(mayHoldDigitSecret(no), no).toBe(false);
+  });
+
   it('checks cards by issuer prefix and Luhn', () => {
     expect(luhnValid('4111111111111111')).toBe(true);
     expect(luhnValid('4111111111111112')).toBe(false);

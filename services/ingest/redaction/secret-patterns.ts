@@ -72,29 +72,33 @@ export const SECRET_PATTERNS: SecretPattern[] = [
  */
 export const SHAPE_TRIGGER = /-----BEGIN|eyJ|:\/\/[^/\s@]{1,256}@|hooks\.slack\.com|A[KSGIRNBC][IPSDON][AO][A-Z0-9]{16}|gh[pousr]_|github_pat_|gl[a-z]{2,4}-|xox[abposre]-|(?:sk|rk|pk|whsec)_(?:live|test)_|AIza|npm_|SG\.|sk-/;
 /**
- * Could a card number or an SSN be in here? True for 13 digits in a row, or three digit runs
- * joined by single separators whose middle run is 2, 4 or 6 long (123-45-6789, 4111 1111 1111,
- * 3782 822463 10005). A loose superset of both patterns, in one pass over the characters: hex
- * ids and trace ids are full of digits, and a regex for this cost them a scan each.
+ * Could a card number or an SSN be in here? Mirrors the two patterns on runs of digits joined
+ * by single separators: 13 digits in a row; four runs 4-4-4-n (the last of the first may be
+ * longer); 4-6-4; 3-2-4. A superset of both patterns (a property test checks it) in one pass
+ * over the characters: UUIDs and trace ids are full of digit runs, and a regex for this, or a
+ * looser check, cost each of them a full scan.
  */
 export function mayHoldDigitSecret(s: string): boolean {
   let run = 0;
-  let prev1 = -1; // length of the digit run before the current one, when joined by one separator
-  let prev2 = -1;
+  // lengths of the previous digit runs, each joined to the next by exactly one separator
+  let p1 = -1;
+  let p2 = -1;
+  let p3 = -1;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       run++;
       if (run >= 13) return true;
-      if (run >= 4 && prev2 >= 3 && (prev1 === 2 || prev1 === 4 || prev1 === 6)) return true;
+      if (p1 === 4 && p2 === 4 && p3 >= 4) return true; // 4-4-4-n
+      if (run >= 4 && ((p1 === 6 && p2 >= 4) || (p1 === 2 && p2 >= 3))) return true; // 4-6-4, 3-2-4
       continue;
     }
     if (run > 0 && (c === 32 || c === 45)) {
-      prev2 = prev1;
-      prev1 = run;
+      p3 = p2;
+      p2 = p1;
+      p1 = run;
     } else {
-      prev1 = -1;
-      prev2 = -1;
+      p1 = p2 = p3 = -1;
     }
     run = 0;
   }
