@@ -5,6 +5,7 @@
 import { Type, type Static, type TBoolean, type TProperties } from '@sinclair/typebox';
 import { PII_ACTIONS, REDACTION_RULES, type RedactionRule } from './redaction-schema.js';
 import { DetectConfigSchema } from './detect-config-schema.js';
+import { NotifyConfigSchema } from './notify-config-schema.js';
 
 const FieldMapping = Type.Record(Type.String(), Type.String(), {
   description: 'normalized field name → dotted path in the source record',
@@ -134,6 +135,7 @@ export const ConfigSchema = Type.Object(
       },
     ),
     detect: DetectConfigSchema,
+    notify: NotifyConfigSchema,
     fingerprintKey: Type.Optional(
       Type.String({ minLength: 32, description: 'HMAC key for principal fingerprints; default: generated once into dataDir' }),
     ),

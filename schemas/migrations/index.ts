@@ -212,4 +212,40 @@ export const MIGRATIONS: Migration[] = [
       TTL toDateTime(at) + INTERVAL 90 DAY`,
     ],
   },
+  {
+    version: 6,
+    name: 'notifications and delivery log',
+    statements: ({ db }) => [
+      // One notification per alert and channel; the highest version is its state.
+      `CREATE TABLE IF NOT EXISTS ${db}.notifications
+      (
+        alert_id   String,
+        channel    LowCardinality(String),
+        status     LowCardinality(String),
+        attempts   UInt16,
+        next_at    DateTime64(3, 'UTC'),
+        last_error String,
+        updated_at DateTime64(3, 'UTC'),
+        version    UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY (alert_id, channel)`,
+      // Every delivery attempt, as it happened.
+      `CREATE TABLE IF NOT EXISTS ${db}.deliveries
+      (
+        at          DateTime64(3, 'UTC'),
+        alert_id    String,
+        channel     LowCardinality(String),
+        attempt     UInt16,
+        outcome     LowCardinality(String),
+        http_status UInt16,
+        latency_ms  UInt32,
+        error       String
+      )
+      ENGINE = MergeTree
+      PARTITION BY toYYYYMM(at)
+      ORDER BY (alert_id, channel, at)
+      TTL toDateTime(at) + INTERVAL 180 DAY`,
+    ],
+  },
 ];

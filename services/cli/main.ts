@@ -15,6 +15,8 @@ import { replayCommand } from './replay-command.js';
 import { alertsCommand } from './alerts-command.js';
 import { demoCommand } from '../demo/demo-command.js';
 import { scoreSeriesCommand } from './score-series-command.js';
+import { notifyTestCommand } from './notify-command.js';
+import { startNotifyRole } from '../notify/notify-role.js';
 import { startDetectRole } from '../detect/detect-role.js';
 
 function config(): Config {
@@ -75,6 +77,23 @@ export function buildCli(): Command {
       const rt = await openRuntime(config(), { role: 'detect' });
       closeOnSignals(rt);
       startDetectRole(rt);
+    });
+
+  program
+    .command('notify')
+    .description('run only the notifier (deliver new alerts to the configured channels), or `notify test CHANNEL`')
+    .argument('[action]', '`test` sends a test alert to one channel')
+    .argument('[channel]', 'the channel to test')
+    .action(async (action?: string, channel?: string) => {
+      if (action === 'test') {
+        if (!channel) throw new InvalidArgumentError('notify test needs a channel name');
+        await notifyTestCommand(config(), channel);
+        return;
+      }
+      if (action) throw new InvalidArgumentError(`unknown notify action ${JSON.stringify(action)} (only: test)`);
+      const rt = await openRuntime(config(), { role: 'notify' });
+      closeOnSignals(rt);
+      startNotifyRole(rt);
     });
 
   program

@@ -116,6 +116,16 @@ function checkSemantics(config: Config): void {
   if (!((c < 60 && 60 % c === 0) || (c % 60 === 0 && 3600 % c === 0))) {
     throw new ConfigError('detect.cycleSec', `${c} s must divide a minute (1, 2, 5, 10, 15, 20, 30) or be whole minutes dividing an hour`);
   }
+  const names = new Set<string>();
+  config.notify.channels.forEach((c, i) => {
+    if (names.has(c.name)) throw new ConfigError(`notify.channels[${i}].name`, `duplicate channel name ${JSON.stringify(c.name)}`);
+    names.add(c.name);
+    try {
+      new URL(c.url);
+    } catch {
+      throw new ConfigError(`notify.channels[${i}].url`, `not a URL: ${JSON.stringify(c.url)}`);
+    }
+  });
   // A cycle longer than the window it scores would leave minutes unscored between cycles.
   for (const [name, d] of Object.entries(config.detect.detectors)) {
     const windowMin = 'windowMin' in d ? d.windowMin : undefined;

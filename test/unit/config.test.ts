@@ -49,6 +49,9 @@ describe('configuration', () => {
     ['an unknown detector', { GATEWATCH_CONFIG: file('{"detect":{"detectors":{"brute":{"enabled":false}}}}') }, 'detect.detectors.brute'],
     ['a negative threshold', { GATEWATCH_CONFIG: file('{"detect":{"detectors":{"brute_force":{"minFailures":-1}}}}') }, 'detect.detectors.brute_force.minFailures'],
     ['a bad allow-list CIDR', { GATEWATCH_CONFIG: file('{"detect":{"allow":{"cidrs":["10.0.0.0/33"]}}}') }, 'detect.allow.cidrs[0]'],
+    ['a webhook secret too short to sign with', { GATEWATCH_CONFIG: file('{"notify":{"channels":[{"type":"webhook","name":"w","url":"https://x.example/h","secret":"short"}]}}') }, 'notify.channels[0].secret'],
+    ['a webhook URL that is not http(s)', { GATEWATCH_CONFIG: file('{"notify":{"channels":[{"type":"webhook","name":"w","url":"file:///etc/passwd","secret":"0123456789abcdef0"}]}}') }, 'notify.channels[0].url'],
+    ['two channels with one name', { GATEWATCH_CONFIG: file('{"notify":{"channels":[{"type":"webhook","name":"w","url":"https://a.example","secret":"0123456789abcdef0"},{"type":"webhook","name":"w","url":"https://b.example","secret":"0123456789abcdef0"}]}}') }, 'notify.channels[1].name'],
     ['an unknown per-topic format', { GATEWATCH_CONFIG: file('{"kafka":{"topicFormats":{"t":"apache"}}}') }, 'kafka.topicFormats.t'],
   ])('refuses %s, naming the key', (_n, env, key) => {
     let caught: unknown;

@@ -1,0 +1,194 @@
+/**
+ * The notifier: every new alert, once per matching channel.
+ *
+ * Invariants:
+ * - a notification (alert × channel) is created once, the first time the alert is seen, and
+ *   its state lives in `notifications` (pending → sent | dead), so a restart resumes exactly
+ *   where it stopped: what was sent is not sent again, what was pending is retried;
+ * - every attempt is written to `deliveries` (channel, attempt, outcome, status, latency,
+ *   error) before the notification's state moves on;
+ * - a receiver that hangs, fails or throttles costs bounded time (timeouts) and is retried
+ *   with backoff; one that refuses for good (4xx, a private address) is dead-lettered at once.
+ * The one window left is a crash after the receiver answered 2xx and before `sent` was
+ * written: that delivery is repeated, with the same X-Gatewatch-Delivery id, so a receiver can
+ * drop it.
+ */
+import type { Logger } from 'pino';
+import type { Alert, Severity } from '../../schemas/alert-schema.js';
+import { SEVERITIES } from '../../schemas/alert-schema.js';
+import type { Config } from '../../schemas/config-schema.js';
+import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
+import type { Store } from '../shared/clickhouse.js';
+import { errorMessage } from '../shared/errors.js';
+import type { AlertStore } from '../detect/clickhouse-alert-store.js';
+import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
+import { postWebhook } from './webhook-sender.js';
+import { webhookBody } from './webhook-payload.js';
+
+type Status = 'pending' | 'sent' | 'dead';
+
+interface Notification {
+  alert: Alert;
+  channel: WebhookChannel;
+  status: Status;
+  attempts: number;
+  nextAt: number;
+  lastError: string;
+}
+
+const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+
+export function channelWants(channel: WebhookChannel, alert: Alert): boolean {
+  if (channel.enabled === false) return false;
+  if (channel.minSeverity && SEVERITIES.indexOf(alert.severity as Severity) < SEVERITIES.indexOf(channel.minSeverity)) return false;
+  if (channel.detectors && !channel.detectors.includes(alert.detector)) return false;
+  return true;
+}
+
+export interface NotifierDeps {
+  config: Config;
+  store: Store;
+  alerts: AlertStore;
+  log: Logger;
+  now?: () => number;
+  /** sends one webhook (the real one unless a test swaps the transport) */
+  send?: typeof postWebhook;
+}
+
+export function createNotifier(deps: NotifierDeps) {
+  const { config, store, log } = deps;
+  const { client, db } = store;
+  const now = deps.now ?? Date.now;
+  const send = deps.send ?? postWebhook;
+  const channels = config.notify.channels;
+  const known = new Map<string, Notification>(); // key: alert id \0 channel
+  let cursor = '';
+  let loaded = false;
+  let version = 0;
+
+  async function persist(n: Notification): Promise<void> {
+    version = Math.max(version + 1, now() * 1000);
+    await client.insert({
+      table: `${db}.notifications`,
+      format: 'JSONEachRow',
+      values: [{ alert_id: n.alert.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version }],
+    });
+  }
+
+  async function load(): Promise<void> {
+    // notifications already decided, so that a restart neither repeats nor forgets them
+    const rows = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string }>();
+    const alerts = new Map((await deps.alerts.list({ limit: 100_000 })).map((a) => [a.id, a]));
+    for (const r of rows) {
+      const channel = channels.find((c) => c.name === r.channel);
+      const alert = alerts.get(r.alert_id);
+      if (!channel || !alert) continue;
+      known.set(`${r.alert_id}\0${r.channel}`, { alert, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error });
+    }
+    // alerts older than the notifier's first start are history, not news
+    const [c] = await (await client.query({ query: `SELECT toString(max(updated_at)) AS c FROM ${db}.notifications`, format: 'JSONEachRow' })).json<{ c: string }>();
+    cursor = rows.length ? c!.c : chTime(now() - 24 * 3_600_000);
+    loaded = true;
+  }
+
+  /** New alerts since the last look become pending notifications. */
+  async function discover(): Promise<void> {
+    const rows = await (await client.query({
+      query: `SELECT id, toString(max(updated_at)) AS updated FROM ${db}.alerts WHERE updated_at > toDateTime64({cursor:String}, 3, 'UTC') GROUP BY id ORDER BY updated LIMIT 5000`,
+      query_params: { cursor },
+      format: 'JSONEachRow',
+    })).json<{ id: string; updated: string }>();
+    if (rows.length === 0) return;
+    const fresh = rows.filter((r) => channels.some((c) => !known.has(`${r.id}\0${c.name}`)));
+    if (fresh.length) {
+      const all = await deps.alerts.list({ limit: 100_000 });
+      const byId = new Map(all.map((a) => [a.id, a]));
+      for (const r of fresh) {
+        const alert = byId.get(r.id);
+        if (!alert) continue;
+        for (const channel of channels) {
+          const key = `${alert.id}\0${channel.name}`;
+          if (known.has(key) || !channelWants(channel, alert)) continue;
+          const n: Notification = { alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
+          known.set(key, n);
+          await persist(n);
+        }
+      }
+    }
+    cursor = rows[rows.length - 1]!.updated;
+  }
+
+  async function attempt(n: Notification): Promise<void> {
+    n.attempts++;
+    const started = now();
+    let outcome: AttemptOutcome & { latencyMs: number };
+    try {
+      outcome = await send(n.channel, webhookBody(n.channel, n.alert, config.notify.dashboardUrl), `${n.alert.id}:${n.channel.name}`);
+    } catch (err) {
+      outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
+    }
+    const final = outcome.ok ? 'sent' : !isRetriable(outcome) || n.attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
+    await client.insert({
+      table: `${db}.deliveries`,
+      format: 'JSONEachRow',
+      values: [{ at: chTime(started), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }],
+    });
+    if (outcome.ok) {
+      n.status = 'sent';
+      n.lastError = '';
+    } else if (final === 'dead') {
+      n.status = 'dead';
+      n.lastError = outcome.error;
+      log.warn({ alert: n.alert.id, channel: n.channel.name, attempts: n.attempts, error: outcome.error }, 'delivery dead-lettered');
+    } else {
+      n.lastError = outcome.error;
+      n.nextAt = now() + retryDelayMs(n.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
+    }
+    await persist(n);
+  }
+
+  let busy = false;
+  /** One round: pick up new alerts, deliver what is due (channels in parallel, one alert at a time per channel). */
+  async function tick(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      if (!loaded) await load();
+      await discover();
+      const due = [...known.values()].filter((n) => n.status === 'pending' && n.nextAt <= now());
+      const byChannel = new Map<string, Notification[]>();
+      for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
+      await Promise.all([...byChannel.values()].map(async (list) => {
+        for (const n of list) await attempt(n);
+      }));
+    } finally {
+      busy = false;
+    }
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  return {
+    tick,
+    start(): void {
+      const loop = () => {
+        running = tick()
+          .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'notifier round failed'))
+          .finally(() => {
+            if (timer !== undefined) timer = setTimeout(loop, config.notify.pollMs);
+          });
+      };
+      timer = setTimeout(loop, 0);
+    },
+    async stop(): Promise<void> {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      await running;
+    },
+    /** state of one notification, for tests and the API */
+    state: (alertId: string, channel: string) => known.get(`${alertId}\0${channel}`),
+  };
+}
+
+export type Notifier = ReturnType<typeof createNotifier>;

@@ -1,0 +1,149 @@
+/**
+ * Webhook delivery against real HTTP receivers on loopback: signatures that verify, retries
+ * with backoff on 5xx and timeouts, no retry on 4xx, the SSRF guard, dead-lettering after the
+ * last attempt, the delivery log, and no second delivery after a notifier restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
+import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createNotifier } from '../../services/notify/notifier.js';
+import { verifyWebhook } from '../../services/notify/webhook-signature.js';
+import type { Alert } from '../../schemas/alert-schema.js';
+import { silentLog, testConfig, waitFor } from './helpers.js';
+
+const SECRET = 'whsec-test-0123456789abcdef';
+
+interface Received {
+  path: string;
+  body: string;
+  verified: boolean;
+  delivery: string;
+}
+
+let rt: Runtime;
+let server: http.Server;
+let base = '';
+const received: Received[] = [];
+const hits = new Map<string, number>();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '/';
+      const key = `${path}|${String(req.headers['x-gatewatch-delivery'])}`;
+      const n = (hits.get(key) ?? 0) + 1;
+      hits.set(key, n);
+      const verified = verifyWebhook(SECRET, String(req.headers['x-gatewatch-signature']), String(req.headers['x-gatewatch-timestamp']), body, Math.floor(Date.now() / 1000));
+      received.push({ path, body, verified, delivery: String(req.headers['x-gatewatch-delivery']) });
+      if (path === '/flaky' && n <= 2) {
+        res.writeHead(n === 1 ? 503 : 429, { 'retry-after': '0' }).end('busy');
+      } else if (path === '/bad') {
+        res.writeHead(400).end('no');
+      } else if (path === '/redirect') {
+        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      } else if (path === '/slow') {
+        setTimeout(() => res.writeHead(200).end('late'), 1500);
+      } else {
+        res.writeHead(verified ? 200 : 401).end('ok');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const channel = (name: string, path: string, extra: Record<string, unknown> = {}) => ({ type: 'webhook', name, url: `${base}${path}`, secret: SECRET, allowPrivate: true, timeoutMs: 400, ...extra });
+  rt = await openRuntime(
+    testConfig({
+      notify: {
+        backoffBaseMs: 20,
+        backoffMaxMs: 200,
+        maxAttempts: 3,
+        channels: [
+          channel('ok', '/ok'),
+          channel('slack', '/ok', { format: 'slack', minSeverity: 'high' }),
+          channel('flaky', '/flaky'),
+          channel('bad', '/bad'),
+          channel('redirect', '/redirect'),
+          channel('slow', '/slow'),
+          { type: 'webhook', name: 'guarded', url: `${base}/ok`, secret: SECRET },
+        ],
+      },
+    }),
+    { role: 'test', log: silentLog },
+  );
+});
+afterAll(async () => {
+  await rt?.close();
+  await new Promise((r) => server.close(r));
+});
+
+function alert(id: string, severity: Alert['severity']): Alert {
+  const now = new Date().toISOString();
+  return {
+    id, detector: 'brute_force', severity, entity: { type: 'ip', value: '198.51.100.7' }, window: { start: now, end: now },
+    observed: 40, expected: 20, score: 2, summary: `test alert ${id}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] },
+    detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now,
+  };
+}
+
+describe('webhook delivery', () => {
+  it('delivers each new alert once per matching channel, retries what may succeed, dead-letters the rest', async () => {
+    const alerts = createClickHouseAlertStore(rt.store);
+    await alerts.save([alert('a1', 'medium'), alert('a2', 'critical')]);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await waitFor(
+      async () => {
+        await notifier.tick();
+        return ['ok', 'slack', 'flaky', 'bad', 'redirect', 'slow', 'guarded'].flatMap((c) => ['a1', 'a2'].map((a) => notifier.state(a, c)?.status ?? 'none'));
+      },
+      (states) => states.every((s) => s === 'sent' || s === 'dead' || s === 'none'),
+      { what: 'every notification settled', timeoutMs: 30_000 },
+    );
+
+    // signed and verified, exactly once per alert
+    const ok = received.filter((r) => r.path === '/ok' && !JSON.parse(r.body).blocks);
+    expect(ok.map((r) => JSON.parse(r.body).alert.id).sort()).toEqual(['a1', 'a2']);
+    expect(ok.every((r) => r.verified)).toBe(true);
+    expect(JSON.parse(ok[0]!.body)).toMatchObject({ type: 'alert', link: expect.stringMatching(/#\/alerts\/a[12]$/) });
+    // the Slack channel only wanted high and above
+    const slack = received.filter((r) => r.path === '/ok' && JSON.parse(r.body).blocks);
+    expect(slack).toHaveLength(1);
+    expect(JSON.parse(slack[0]!.body).text).toContain('critical');
+    expect(notifier.state('a1', 'slack')).toBeUndefined();
+
+    expect(notifier.state('a1', 'flaky')).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(notifier.state('a1', 'bad')).toMatchObject({ status: 'dead', attempts: 1, lastError: 'HTTP 400' });
+    expect(notifier.state('a1', 'redirect')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(notifier.state('a1', 'redirect')!.lastError).toMatch(/redirect .* refused/);
+    expect(notifier.state('a1', 'slow')).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(notifier.state('a1', 'slow')!.lastError).toMatch(/no answer within 400 ms/);
+    expect(notifier.state('a1', 'guarded')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(notifier.state('a1', 'guarded')!.lastError).toMatch(/not a public address/);
+
+    // every attempt is in the delivery log
+    const log = (await (await rt.store.client.query({ query: "SELECT channel, attempt, outcome, http_status FROM deliveries WHERE alert_id = 'a1' ORDER BY channel, attempt", format: 'JSONEachRow' })).json()) as Array<{ channel: string; attempt: number; outcome: string; http_status: number }>;
+    expect(log.filter((l) => l.channel === 'flaky').map((l) => [Number(l.attempt), l.outcome, Number(l.http_status)])).toEqual([[1, 'retry', 503], [2, 'retry', 429], [3, 'sent', 200]]);
+    expect(log.filter((l) => l.channel === 'slow').map((l) => l.outcome)).toEqual(['retry', 'retry', 'dead']);
+    expect(log.filter((l) => l.channel === 'bad').map((l) => l.outcome)).toEqual(['dead']);
+
+    // a restarted notifier sends nothing twice
+    const before = received.length;
+    const again = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await again.tick();
+    await again.tick();
+    expect(received.length).toBe(before);
+    expect(again.state('a1', 'ok')).toMatchObject({ status: 'sent' });
+
+    // a new alert after the restart is delivered by the new notifier, once
+    await alerts.save([alert('a3', 'low')]);
+    await waitFor(async () => {
+      await again.tick();
+      return again.state('a3', 'ok')?.status;
+    }, (s) => s === 'sent', { what: 'a3 delivered' });
+    expect(received.filter((r) => r.path === '/ok' && r.delivery === 'a3:ok')).toHaveLength(1);
+  });
+});

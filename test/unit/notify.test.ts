@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { isRetriable, parseRetryAfter, retryDelayMs } from '../../services/notify/retry-policy.js';
+import { signWebhook, verifyWebhook } from '../../services/notify/webhook-signature.js';
+import { isPublicAddress } from '../../services/notify/ssrf-guard.js';
+import { channelWants } from '../../services/notify/notifier.js';
+import { webhookBody } from '../../services/notify/webhook-payload.js';
+import type { Alert } from '../../schemas/alert-schema.js';
+import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
+
+describe('webhook signatures', () => {
+  it('verify with the secret, within the tolerance, and nothing else', () => {
+    const body = '{"a":1}';
+    const sig = signWebhook('s3cret-key-0123456789', 1_800_000_000, body);
+    expect(sig).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(verifyWebhook('s3cret-key-0123456789', sig, '1800000000', body, 1_800_000_100)).toBe(true);
+    expect(verifyWebhook('other-key-0123456789', sig, '1800000000', body, 1_800_000_100)).toBe(false);
+    expect(verifyWebhook('s3cret-key-0123456789', sig, '1800000000', '{"a":2}', 1_800_000_100)).toBe(false);
+    expect(verifyWebhook('s3cret-key-0123456789', sig, '1800000000', body, 1_800_000_900)).toBe(false); // a replay
+    expect(verifyWebhook('s3cret-key-0123456789', 'v1=00', '1800000000', body, 1_800_000_000)).toBe(false);
+  });
+});
+
+describe('retry policy', () => {
+  it.each([
+    [{ ok: false as const, error: 'ECONNREFUSED' }, true],
+    [{ ok: false as const, status: 503, error: 'HTTP 503' }, true],
+    [{ ok: false as const, status: 429, error: 'HTTP 429' }, true],
+    [{ ok: false as const, status: 408, error: 'HTTP 408' }, true],
+    [{ ok: false as const, status: 400, error: 'HTTP 400' }, false],
+    [{ ok: false as const, status: 404, error: 'HTTP 404' }, false],
+    [{ ok: false as const, status: 302, error: 'redirect refused' }, false],
+    [{ ok: false as const, error: 'not a public address', permanent: true }, false],
+    [{ ok: true as const, status: 200 }, false],
+  ])('%o retriable: %s', (o, expected) => {
+    expect(isRetriable(o)).toBe(expected);
+  });
+
+  it('backs off exponentially with jitter, capped, and honours Retry-After', () => {
+    const o = { ok: false as const, error: 'x' };
+    const opts = { baseMs: 1000, maxMs: 60_000 };
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, o, opts, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+    expect(retryDelayMs(2, o, opts, () => 0)).toBe(1000);
+    expect(retryDelayMs(20, o, opts, () => 1)).toBe(60_000);
+    expect(retryDelayMs(1, { ...o, retryAfterMs: 30_000 }, opts, () => 0)).toBe(30_000);
+    expect(parseRetryAfter('120', 0)).toBe(120_000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 0)).toBe(10_000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
+
+describe('SSRF guard', () => {
+  it.each([
+    ['8.8.8.8', true], ['2606:4700::1111', true], ['127.0.0.1', false], ['10.1.2.3', false], ['192.168.0.1', false], ['172.16.5.5', false],
+    ['169.254.169.254', false], ['100.64.0.1', false], ['0.0.0.0', false], ['::1', false], ['fd00::1', false], ['fe80::1', false], ['::ffff:127.0.0.1', false], ['not an ip', false],
+  ])('%s is public: %s', (ip, expected) => {
+    expect(isPublicAddress(ip)).toBe(expected);
+  });
+});
+
+describe('channel filters and payloads', () => {
+  const a: Alert = {
+    id: 'x', detector: 'enumeration', severity: 'medium', entity: { type: 'principal', value: 'bob' }, window: { start: '2026-11-28T10:00:00.000Z', end: '2026-11-28T10:05:00.000Z' },
+    observed: 60, expected: 50, score: 1.2, summary: 's', owasp: 'API1', evidence: { sql: 'SELECT 1', rows: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'x'.repeat(50) })) },
+    detail: {}, status: 'open', windows: 1, first_seen: '2026-11-28T10:05:00.000Z', last_seen: '2026-11-28T10:05:00.000Z',
+  };
+  const ch = (over: Partial<WebhookChannel>): WebhookChannel => ({ type: 'webhook', name: 'c', url: 'https://example.com/h', secret: 'x'.repeat(16), ...over });
+  it('filter by severity, detector and switch', () => {
+    expect(channelWants(ch({}), a)).toBe(true);
+    expect(channelWants(ch({ minSeverity: 'high' }), a)).toBe(false);
+    expect(channelWants(ch({ detectors: ['brute_force'] }), a)).toBe(false);
+    expect(channelWants(ch({ enabled: false }), a)).toBe(false);
+  });
+  it('bound the evidence carried by a webhook', () => {
+    const body = webhookBody(ch({}), a, 'http://127.0.0.1:8080/');
+    expect(body.length).toBeLessThan(20_000);
+    expect(JSON.parse(body)).toMatchObject({ type: 'alert', link: 'http://127.0.0.1:8080/#/alerts/x' });
+  });
+});
