@@ -29,6 +29,29 @@ export const WebhookChannelSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const EmailChannelSchema = Type.Object(
+  {
+    type: Type.Literal('email'),
+    ...common,
+    to: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }), { minItems: 1 }),
+    from: Type.String({ default: 'gatewatch@localhost' }),
+    smtp: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Type.Integer({ default: 587, minimum: 1, maximum: 65535 }),
+        secure: Type.Boolean({ default: false, description: 'TLS from the first byte (port 465)' }),
+        requireTls: Type.Boolean({ default: true, description: 'insist on STARTTLS; off only for a local relay' }),
+        user: Type.Optional(Type.String()),
+        pass: Type.Optional(Type.String()),
+        rejectUnauthorized: Type.Boolean({ default: true }),
+        timeoutMs: Type.Integer({ default: 15_000, minimum: 100, maximum: 120_000 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const NotifyConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
@@ -37,10 +60,12 @@ export const NotifyConfigSchema = Type.Object(
     backoffBaseMs: Type.Integer({ default: 1000, minimum: 10 }),
     backoffMaxMs: Type.Integer({ default: 15 * 60_000, minimum: 100 }),
     dashboardUrl: Type.String({ default: 'http://127.0.0.1:8080', description: 'links in notifications point here' }),
-    channels: Type.Array(WebhookChannelSchema, { default: [] }),
+    channels: Type.Array(Type.Union([WebhookChannelSchema, EmailChannelSchema]), { default: [] }),
   },
   { default: {}, additionalProperties: false },
 );
 
 export type NotifyConfig = Static<typeof NotifyConfigSchema>;
 export type WebhookChannel = Static<typeof WebhookChannelSchema>;
+export type EmailChannel = Static<typeof EmailChannelSchema>;
+export type Channel = WebhookChannel | EmailChannel;

@@ -1,8 +1,8 @@
-/** `gatewatch notify test CHANNEL`: a test alert to one channel, and what the receiver answered. */
+/** `gatewatch notify test CHANNEL`: a test alert to one channel (webhook or e-mail), and what the receiver answered. */
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';
-import { postWebhook } from '../notify/webhook-sender.js';
-import { webhookBody } from '../notify/webhook-payload.js';
+import { deliver } from '../notify/deliver.js';
+import { closeEmailTransports } from '../notify/email-sender.js';
 
 export async function notifyTestCommand(config: Config, name: string): Promise<void> {
   const channel = config.notify.channels.find((c) => c.name === name);
@@ -26,7 +26,8 @@ export async function notifyTestCommand(config: Config, name: string): Promise<v
     first_seen: now.toISOString(),
     last_seen: now.toISOString(),
   };
-  const r = await postWebhook(channel, webhookBody(channel, alert, config.notify.dashboardUrl), alert.id);
+  const r = await deliver(channel, alert, config.notify.dashboardUrl, alert.id);
+  closeEmailTransports();
   if (!r.ok) throw new Error(`channel ${name}: ${r.error} (${r.latencyMs} ms)`);
-  console.log(`channel ${name}: delivered, HTTP ${r.status} in ${r.latencyMs} ms`);
+  console.log(`channel ${name}: delivered (${channel.type === 'email' ? 'SMTP' : 'HTTP'} ${r.status}) in ${r.latencyMs} ms`);
 }

@@ -1,5 +1,5 @@
 /**
- * The notifier: every new alert, once per matching channel.
+ * The notifier: every new alert, once per matching channel (signed webhook or e-mail).
  *
  * Invariants:
  * - a notification (alert × channel) is created once, the first time the alert is seen, and
@@ -17,19 +17,18 @@ import type { Logger } from 'pino';
 import type { Alert, Severity } from '../../schemas/alert-schema.js';
 import { SEVERITIES } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';
-import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
+import type { Channel } from '../../schemas/notify-config-schema.js';
 import type { Store } from '../shared/clickhouse.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
-import { postWebhook } from './webhook-sender.js';
-import { webhookBody } from './webhook-payload.js';
+import { deliver as realDeliver, type Deliver } from './deliver.js';
 
 type Status = 'pending' | 'sent' | 'dead';
 
 interface Notification {
   alert: Alert;
-  channel: WebhookChannel;
+  channel: Channel;
   status: Status;
   attempts: number;
   nextAt: number;
@@ -38,7 +37,7 @@ interface Notification {
 
 const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
-export function channelWants(channel: WebhookChannel, alert: Alert): boolean {
+export function channelWants(channel: Channel, alert: Alert): boolean {
   if (channel.enabled === false) return false;
   if (channel.minSeverity && SEVERITIES.indexOf(alert.severity as Severity) < SEVERITIES.indexOf(channel.minSeverity)) return false;
   if (channel.detectors && !channel.detectors.includes(alert.detector)) return false;
@@ -51,15 +50,15 @@ export interface NotifierDeps {
   alerts: AlertStore;
   log: Logger;
   now?: () => number;
-  /** sends one webhook (the real one unless a test swaps the transport) */
-  send?: typeof postWebhook;
+  /** one delivery attempt (webhook or e-mail) */
+  deliver?: Deliver;
 }
 
 export function createNotifier(deps: NotifierDeps) {
   const { config, store, log } = deps;
   const { client, db } = store;
   const now = deps.now ?? Date.now;
-  const send = deps.send ?? postWebhook;
+  const send = deps.deliver ?? realDeliver;
   const channels = config.notify.channels;
   const known = new Map<string, Notification>(); // key: alert id \0 channel
   let cursor = '';
@@ -123,7 +122,7 @@ export function createNotifier(deps: NotifierDeps) {
     const started = now();
     let outcome: AttemptOutcome & { latencyMs: number };
     try {
-      outcome = await send(n.channel, webhookBody(n.channel, n.alert, config.notify.dashboardUrl), `${n.alert.id}:${n.channel.name}`);
+      outcome = await send(n.channel, n.alert, config.notify.dashboardUrl, `${n.alert.id}:${n.channel.name}`);
     } catch (err) {
       outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
     }

@@ -2,6 +2,7 @@
 import type { Runtime } from '../shared/runtime.js';
 import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
 import { createNotifier, type Notifier } from './notifier.js';
+import { closeEmailTransports } from './email-sender.js';
 
 export function startNotifyRole(rt: Runtime): Notifier | undefined {
   const { config, log } = rt;
@@ -12,6 +13,9 @@ export function startNotifyRole(rt: Runtime): Notifier | undefined {
   const notifier = createNotifier({ config, store: rt.store, alerts: createClickHouseAlertStore(rt.store), log: log.child({ component: 'notify' }) });
   notifier.start();
   log.info({ channels: config.notify.channels.map((c) => c.name) }, 'notifier started');
-  rt.onClose('notify', () => notifier.stop());
+  rt.onClose('notify', async () => {
+    await notifier.stop();
+    closeEmailTransports();
+  });
   return notifier;
 }

@@ -3,10 +3,12 @@
  * exponential backoff and full jitter, honouring Retry-After; any other 4xx (and a redirect,
  * which is never followed) is final. After `maxAttempts` the delivery is dead-lettered.
  */
-export type AttemptOutcome = { ok: true; status: number } | { ok: false; status?: number; error: string; retryAfterMs?: number; permanent?: boolean };
+/** `permanent`: never worth another try; `temporary`: always worth one (an SMTP 4xx reply). */
+export type AttemptOutcome = { ok: true; status: number } | { ok: false; status?: number; error: string; retryAfterMs?: number; permanent?: boolean; temporary?: boolean };
 
 export function isRetriable(o: AttemptOutcome): boolean {
   if (o.ok || o.permanent) return false;
+  if (o.temporary) return true;
   if (o.status === undefined) return true; // network error, timeout, refused connection
   return o.status >= 500 || o.status === 408 || o.status === 429;
 }

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import ipaddr from 'ipaddr.js';
 import { RE2JS } from 're2js';
 import { ConfigSchema, type Config } from '../../schemas/config-schema.js';
+import { EmailChannelSchema, WebhookChannelSchema } from '../../schemas/notify-config-schema.js';
 import { ConfigError, errorMessage } from './errors.js';
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +92,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
 
 export function validateConfig(raw: unknown): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  checkChannels(withDefaults);
   const first = Value.Errors(ConfigSchema, withDefaults).First();
   if (first) {
     const key = keyOf(first.path);
@@ -100,6 +102,23 @@ export function validateConfig(raw: unknown): Config {
   const config = withDefaults as Config;
   checkSemantics(config);
   return config;
+}
+
+/**
+ * A channel is one of several shapes chosen by `type`; checked against its own shape first, so
+ * the message names the bad field (`notify.channels[0].secret`), not just the channel.
+ */
+function checkChannels(raw: unknown): void {
+  const channels = (raw as { notify?: { channels?: unknown } })?.notify?.channels;
+  if (!Array.isArray(channels)) return;
+  channels.forEach((c: unknown, i) => {
+    const type = (c as { type?: unknown })?.type;
+    const schema = type === 'webhook' ? WebhookChannelSchema : type === 'email' ? EmailChannelSchema : undefined;
+    if (!schema) throw new ConfigError(`notify.channels[${i}].type`, `expected "webhook" or "email"; got ${JSON.stringify(type)}`);
+    const withDefaults = Value.Default(schema, c);
+    const first = Value.Errors(schema, withDefaults).First();
+    if (first) throw new ConfigError(`notify.channels[${i}]${keyOf(first.path) ? `.${keyOf(first.path)}` : ''}`, `${first.message}; got ${JSON.stringify(first.value)}`);
+  });
 }
 
 /** What the schema cannot say: CIDRs parse, regexes compile. */
@@ -120,6 +139,7 @@ function checkSemantics(config: Config): void {
   config.notify.channels.forEach((c, i) => {
     if (names.has(c.name)) throw new ConfigError(`notify.channels[${i}].name`, `duplicate channel name ${JSON.stringify(c.name)}`);
     names.add(c.name);
+    if (c.type !== 'webhook') return;
     try {
       new URL(c.url);
     } catch {

@@ -1,0 +1,54 @@
+/**
+ * One alert e-mail over SMTP (nodemailer): STARTTLS required unless the channel says
+ * otherwise, auth from config, bounded connection and socket time. SMTP's own codes decide
+ * what is retried: a 4xx reply or a dropped connection is temporary, a 5xx reply is final.
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Alert } from '../../schemas/alert-schema.js';
+import type { EmailChannel } from '../../schemas/notify-config-schema.js';
+import { errorMessage } from '../shared/errors.js';
+import type { AttemptOutcome } from './retry-policy.js';
+import { emailMessage } from './email-message.js';
+
+const transports = new Map<string, Transporter>();
+
+function transportFor(c: EmailChannel): Transporter {
+  let t = transports.get(c.name);
+  if (!t) {
+    t = nodemailer.createTransport({
+      host: c.smtp.host,
+      port: c.smtp.port,
+      secure: c.smtp.secure,
+      requireTLS: c.smtp.requireTls,
+      ignoreTLS: !c.smtp.requireTls && !c.smtp.secure,
+      ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.pass ?? '' } } : {}),
+      tls: { rejectUnauthorized: c.smtp.rejectUnauthorized },
+      connectionTimeout: c.smtp.timeoutMs,
+      greetingTimeout: c.smtp.timeoutMs,
+      socketTimeout: c.smtp.timeoutMs,
+    });
+    transports.set(c.name, t);
+  }
+  return t;
+}
+
+export async function sendAlertEmail(c: EmailChannel, a: Alert, dashboardUrl: string, deliveryId: string): Promise<AttemptOutcome & { latencyMs: number }> {
+  const started = performance.now();
+  const m = emailMessage(a, dashboardUrl);
+  try {
+    const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers: { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Alert': a.id } });
+    const rejected = (info.rejected ?? []).length;
+    if (rejected === c.to.length) return { ok: false, status: 550, error: `every recipient rejected: ${info.response}`, permanent: true, latencyMs: Math.round(performance.now() - started) };
+    return { ok: true, status: 250, latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    const code = (err as { responseCode?: number }).responseCode;
+    // SMTP: 5xx is final, 4xx (and a lost connection) is worth another try
+    const kind = code === undefined ? {} : code >= 500 ? { permanent: true } : { temporary: true };
+    return { ok: false, ...(code !== undefined ? { status: code } : {}), error: errorMessage(err), ...kind, latencyMs: Math.round(performance.now() - started) };
+  }
+}
+
+export function closeEmailTransports(): void {
+  for (const t of transports.values()) t.close();
+  transports.clear();
+}

@@ -1,0 +1,116 @@
+/**
+ * E-mail delivery against real SMTP servers on loopback (smtp-server, mail parsed with
+ * mailparser): STARTTLS and auth, readable content with the link and the evidence query,
+ * a server that rejects for good (dead-lettered at once), and one that drops the connection
+ * mid-message (retried, delivered once).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
+import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createNotifier } from '../../services/notify/notifier.js';
+import { closeEmailTransports } from '../../services/notify/email-sender.js';
+import type { Alert } from '../../schemas/alert-schema.js';
+import { silentLog, testConfig, waitFor } from './helpers.js';
+
+const mails: Array<{ server: string; mail: ParsedMail; user: string | undefined; secure: boolean }> = [];
+const servers: SMTPServer[] = [];
+let dropped = 0;
+
+async function smtp(name: string, behaviour: 'accept' | 'reject' | 'drop-once'): Promise<number> {
+  const server = new SMTPServer({
+    authOptional: false,
+    onAuth(auth, _session, cb) {
+      if (auth.username === 'gw' && auth.password === 'smtp-pass') cb(null, { user: 'gw' });
+      else cb(new Error('bad credentials'));
+    },
+    onRcptTo(address, _session, cb) {
+      if (behaviour === 'reject') {
+        const err = new Error(`mailbox ${address.address} unavailable`) as Error & { responseCode: number };
+        err.responseCode = 550;
+        cb(err);
+        return;
+      }
+      cb();
+    },
+    onData(stream, session, cb) {
+      if (behaviour === 'drop-once' && dropped === 0) {
+        dropped++;
+        stream.resume();
+        // the connection dies in the middle of the message
+        setTimeout(() => (session as unknown as { socket?: { destroy(): void } }).socket?.destroy?.(), 5);
+        stream.on('end', () => cb(new Error('connection lost')));
+        return;
+      }
+      simpleParser(stream)
+        .then((mail) => {
+          mails.push({ server: name, mail, user: session.user as string | undefined, secure: session.secure });
+          cb();
+        })
+        .catch(cb);
+    },
+    logger: false,
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.server.address() as AddressInfo).port;
+}
+
+let rt: Runtime;
+beforeAll(async () => {
+  const ports = { ok: await smtp('ok', 'accept'), reject: await smtp('reject', 'reject'), drop: await smtp('drop', 'drop-once') };
+  const channel = (name: string, port: number) => ({
+    type: 'email', name, to: ['soc@example.com', 'oncall@example.com'], from: 'gatewatch@example.com',
+    smtp: { host: '127.0.0.1', port, user: 'gw', pass: 'smtp-pass', requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 },
+  });
+  rt = await openRuntime(
+    testConfig({ notify: { backoffBaseMs: 20, backoffMaxMs: 100, maxAttempts: 3, dashboardUrl: 'https://gatewatch.example.com', channels: [channel('mail', ports.ok), channel('rejecting', ports.reject), channel('flaky-mail', ports.drop)] } }),
+    { role: 'test', log: silentLog },
+  );
+});
+afterAll(async () => {
+  closeEmailTransports();
+  await rt?.close();
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
+
+describe('e-mail delivery', () => {
+  it('sends a readable alert over STARTTLS with auth, dead-letters a refusal, retries a dropped connection', async () => {
+    const now = new Date().toISOString();
+    const alert: Alert = {
+      id: 'mail-1', detector: 'credential_stuffing', severity: 'high', entity: { type: 'ip', value: '45.83.64.20' }, window: { start: now, end: now },
+      observed: 59, expected: 10, score: 5.9, summary: '45.83.64.20 failed to log in as 59 different principals in 5 min (98% of 60 requests failed)',
+      owasp: 'API2', evidence: { sql: "SELECT principal_id, count() FROM events WHERE client_ip = toIPv6('45.83.64.20') GROUP BY principal_id", rows: [{ principal_id: 'a@b.example', attempts: 3 }, { principal_id: '<script>x</script>', attempts: 1 }] },
+      detail: {}, status: 'open', windows: 3, first_seen: now, last_seen: now,
+    };
+    const alerts = createClickHouseAlertStore(rt.store);
+    await alerts.save([alert]);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await waitFor(async () => {
+      await notifier.tick();
+      return ['mail', 'rejecting', 'flaky-mail'].map((c) => notifier.state('mail-1', c)?.status);
+    }, (s) => s.every((x) => x === 'sent' || x === 'dead'), { what: 'mails settled', timeoutMs: 30_000 });
+
+    const ok = mails.filter((m) => m.server === 'ok');
+    expect(ok).toHaveLength(1);
+    const m = ok[0]!;
+    expect(m.secure).toBe(true); // STARTTLS happened
+    expect(m.user).toBe('gw');
+    expect(m.mail.subject).toBe('[Gatewatch] HIGH credential_stuffing: ip 45.83.64.20');
+    expect(m.mail.text).toContain('failed to log in as 59 different principals');
+    expect(m.mail.text).toContain('Observed / expected: 59 / 10');
+    expect(m.mail.text).toContain('https://gatewatch.example.com/#/alerts/mail-1');
+    expect(m.mail.text).toContain("SELECT principal_id, count() FROM events WHERE client_ip = toIPv6('45.83.64.20')");
+    expect(String(m.mail.html)).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(String(m.mail.html)).not.toContain('<script>x</script>');
+    expect(m.mail.headers.get('x-gatewatch-delivery')).toBe('mail-1:mail');
+
+    expect(notifier.state('mail-1', 'rejecting')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(notifier.state('mail-1', 'rejecting')!.lastError).toMatch(/550|unavailable|rejected/);
+    expect(notifier.state('mail-1', 'flaky-mail'), notifier.state('mail-1', 'flaky-mail')?.lastError).toMatchObject({ status: 'sent' });
+    expect(notifier.state('mail-1', 'flaky-mail')!.attempts).toBeGreaterThanOrEqual(2);
+    expect(mails.filter((x) => x.server === 'drop')).toHaveLength(1);
+  });
+});
