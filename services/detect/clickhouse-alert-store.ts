@@ -12,6 +12,8 @@ export interface AlertStore {
   latestFor(detector: string, entity: { type: string; value: string }): Promise<Alert | undefined>;
   save(alerts: Alert[]): Promise<void>;
   list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
+  /** the current state of these alerts (unknown ids are left out) */
+  byIds(ids: string[]): Promise<Alert[]>;
 }
 
 interface AlertRow {
@@ -122,6 +124,13 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       });
       version += alerts.length;
       for (const a of alerts) map.set(entityKey(a.detector, a.entity), a);
+    },
+    async byIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = await (
+        await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL WHERE id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' })
+      ).json<AlertRow>();
+      return rows.map(fromRow);
     },
     async list(opts = {}) {
       const where = opts.status ? `WHERE status = {status:String}` : '';

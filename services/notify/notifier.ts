@@ -35,6 +35,9 @@ interface Notification {
   lastError: string;
 }
 
+/** attempts in flight per channel */
+const PARALLEL = 16;
+
 const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
 export function channelWants(channel: Channel, alert: Alert): boolean {
@@ -60,29 +63,36 @@ export function createNotifier(deps: NotifierDeps) {
   const now = deps.now ?? Date.now;
   const send = deps.deliver ?? realDeliver;
   const channels = config.notify.channels;
-  const known = new Map<string, Notification>(); // key: alert id \0 channel
+  const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
+  // settled before this process started: their keys, so that an alert updated later is not sent again
+  const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
   let cursor = '';
   let loaded = false;
   let version = 0;
 
-  async function persist(n: Notification): Promise<void> {
+  const stateRow = (n: Notification) => {
     version = Math.max(version + 1, now() * 1000);
-    await client.insert({
-      table: `${db}.notifications`,
-      format: 'JSONEachRow',
-      values: [{ alert_id: n.alert.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version }],
-    });
+    return { alert_id: n.alert.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version };
+  };
+  async function persist(ns: Notification[]): Promise<void> {
+    if (ns.length) await client.insert({ table: `${db}.notifications`, format: 'JSONEachRow', values: ns.map(stateRow) });
   }
 
   async function load(): Promise<void> {
     // notifications already decided, so that a restart neither repeats nor forgets them
     const rows = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string }>();
-    const alerts = new Map((await deps.alerts.list({ limit: 100_000 })).map((a) => [a.id, a]));
+    const pendingIds = [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
+    const alerts = new Map((await deps.alerts.byIds(pendingIds)).map((a) => [a.id, a]));
     for (const r of rows) {
+      const key = `${r.alert_id}\0${r.channel}`;
+      if (r.status !== 'pending') {
+        settledBefore.set(key, { status: r.status, attempts: Number(r.attempts), lastError: r.last_error });
+        continue;
+      }
       const channel = channels.find((c) => c.name === r.channel);
       const alert = alerts.get(r.alert_id);
       if (!channel || !alert) continue;
-      known.set(`${r.alert_id}\0${r.channel}`, { alert, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error });
+      known.set(key, { alert, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error });
     }
     // alerts older than the notifier's first start are history, not news
     const [c] = await (await client.query({ query: `SELECT toString(max(updated_at)) AS c FROM ${db}.notifications`, format: 'JSONEachRow' })).json<{ c: string }>();
@@ -98,26 +108,29 @@ export function createNotifier(deps: NotifierDeps) {
       format: 'JSONEachRow',
     })).json<{ id: string; updated: string }>();
     if (rows.length === 0) return;
-    const fresh = rows.filter((r) => channels.some((c) => !known.has(`${r.id}\0${c.name}`)));
+    const seen = (key: string) => known.has(key) || settledBefore.has(key);
+    const fresh = rows.filter((r) => channels.some((c) => !seen(`${r.id}\0${c.name}`)));
     if (fresh.length) {
-      const all = await deps.alerts.list({ limit: 100_000 });
-      const byId = new Map(all.map((a) => [a.id, a]));
+      const byId = new Map((await deps.alerts.byIds(fresh.map((r) => r.id))).map((a) => [a.id, a]));
+      const created: Notification[] = [];
       for (const r of fresh) {
         const alert = byId.get(r.id);
         if (!alert) continue;
         for (const channel of channels) {
           const key = `${alert.id}\0${channel.name}`;
-          if (known.has(key) || !channelWants(channel, alert)) continue;
+          if (seen(key) || !channelWants(channel, alert)) continue;
           const n: Notification = { alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
           known.set(key, n);
-          await persist(n);
+          created.push(n);
         }
       }
+      await persist(created);
     }
     cursor = rows[rows.length - 1]!.updated;
   }
 
-  async function attempt(n: Notification): Promise<void> {
+  /** One attempt; returns its delivery-log row. The caller writes the log, then the states. */
+  async function attempt(n: Notification): Promise<Record<string, unknown>> {
     n.attempts++;
     const started = now();
     let outcome: AttemptOutcome & { latencyMs: number };
@@ -127,11 +140,6 @@ export function createNotifier(deps: NotifierDeps) {
       outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
     }
     const final = outcome.ok ? 'sent' : !isRetriable(outcome) || n.attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
-    await client.insert({
-      table: `${db}.deliveries`,
-      format: 'JSONEachRow',
-      values: [{ at: chTime(started), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }],
-    });
     if (outcome.ok) {
       n.status = 'sent';
       n.lastError = '';
@@ -143,11 +151,21 @@ export function createNotifier(deps: NotifierDeps) {
       n.lastError = outcome.error;
       n.nextAt = now() + retryDelayMs(n.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
     }
-    await persist(n);
+    return { at: chTime(started), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) };
+  }
+
+  /** A round of attempts: up to `PARALLEL` per channel at once, their log and states written together. */
+  async function deliverAll(list: Notification[]): Promise<void> {
+    for (let i = 0; i < list.length; i += PARALLEL) {
+      const slice = list.slice(i, i + PARALLEL);
+      const rows = await Promise.all(slice.map(attempt));
+      await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
+      await persist(slice);
+    }
   }
 
   let busy = false;
-  /** One round: pick up new alerts, deliver what is due (channels in parallel, one alert at a time per channel). */
+  /** One round: pick up new alerts, deliver what is due (channels in parallel, a few alerts at a time per channel). */
   async function tick(): Promise<void> {
     if (busy) return;
     busy = true;
@@ -157,9 +175,7 @@ export function createNotifier(deps: NotifierDeps) {
       const due = [...known.values()].filter((n) => n.status === 'pending' && n.nextAt <= now());
       const byChannel = new Map<string, Notification[]>();
       for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
-      await Promise.all([...byChannel.values()].map(async (list) => {
-        for (const n of list) await attempt(n);
-      }));
+      await Promise.all([...byChannel.values()].map(deliverAll));
     } finally {
       busy = false;
     }
@@ -186,7 +202,7 @@ export function createNotifier(deps: NotifierDeps) {
       await running;
     },
     /** state of one notification, for tests and the API */
-    state: (alertId: string, channel: string) => known.get(`${alertId}\0${channel}`),
+    state: (alertId: string, channel: string) => known.get(`${alertId}\0${channel}`) ?? settledBefore.get(`${alertId}\0${channel}`),
   };
 }
 

@@ -138,6 +138,11 @@ describe('webhook delivery', () => {
     expect(received.length).toBe(before);
     expect(again.state('a1', 'ok')).toMatchObject({ status: 'sent' });
 
+    // an alert already sent that changes later (extended by the detector) is not sent again
+    await alerts.save([{ ...alert('a1', 'medium'), windows: 5 }]);
+    await again.tick();
+    expect(received.length).toBe(before);
+
     // a new alert after the restart is delivered by the new notifier, once
     await alerts.save([alert('a3', 'low')]);
     await waitFor(async () => {
