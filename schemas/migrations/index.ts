@@ -248,4 +248,37 @@ export const MIGRATIONS: Migration[] = [
       TTL toDateTime(at) + INTERVAL 180 DAY`,
     ],
   },
+  {
+    version: 7,
+    name: 'silences and the alert audit trail',
+    statements: ({ db }) => [
+      // One row per change of a silence; the highest version is its state (an expired silence has ends_at in the past).
+      `CREATE TABLE IF NOT EXISTS ${db}.silences
+      (
+        id         String,
+        matchers   String,
+        starts_at  DateTime64(3, 'UTC'),
+        ends_at    DateTime64(3, 'UTC'),
+        created_by String,
+        comment    String,
+        created_at DateTime64(3, 'UTC'),
+        version    UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      // Who changed an alert's status, when, from what to what, and why.
+      `CREATE TABLE IF NOT EXISTS ${db}.alert_events
+      (
+        alert_id    String,
+        at          DateTime64(3, 'UTC'),
+        actor       String,
+        action      LowCardinality(String),
+        from_status LowCardinality(String),
+        to_status   LowCardinality(String),
+        comment     String
+      )
+      ENGINE = MergeTree
+      ORDER BY (alert_id, at)`,
+    ],
+  },
 ];

@@ -1,5 +1,6 @@
 /** Composition root of the API role: keys (bootstrapped on first start), audit, routes, listener. */
 import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
+import { createSilenceStore } from '../notify/silence-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,7 +51,7 @@ export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: 
     },
   ];
   if (worker) readiness.push({ name: 'kafka', check: async () => worker.checkReady() });
-  const app = await buildApp({ config, store, keys, audit: createAuditLog(store), ingest, metrics, log, readiness, alerts: createClickHouseAlertStore(store), ...(runner ? { runner } : {}) });
+  const app = await buildApp({ config, store, keys, audit: createAuditLog(store), ingest, metrics, log, readiness, alerts: createClickHouseAlertStore(store), silences: createSilenceStore(store), ...(runner ? { runner } : {}) });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -16,6 +16,8 @@ import { authPlugin, HttpError } from './auth.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { silenceRoutes } from './routes/silence-routes.js';
+import type { SilenceStore } from '../notify/silence-store.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
 
@@ -35,6 +37,7 @@ export interface ApiDeps {
   readiness: ReadinessCheck[];
   alerts: AlertStore;
   runner?: DetectionRunner;
+  silences: SilenceStore;
 }
 
 export type App = FastifyInstance;
@@ -46,6 +49,8 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     bodyLimit: 1_048_576,
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
+    // an unknown field is an error the caller should hear about, not something dropped quietly
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
@@ -84,6 +89,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
 
   await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
+  await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

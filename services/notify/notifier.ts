@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - a notification (alert × channel) is created once, the first time the alert is seen, and
- *   its state lives in `notifications` (pending → sent | dead), so a restart resumes exactly
+ *   its state lives in `notifications` (pending → sent | dead | suppressed by a silence), so a restart resumes exactly
  *   where it stopped: what was sent is not sent again, what was pending is retried;
  * - every attempt is written to `deliveries` (channel, attempt, outcome, status, latency,
  *   error) before the notification's state moves on;
@@ -23,8 +23,10 @@ import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
+import { silenceMatches, type Silence } from './silence-matcher.js';
+import { createSilenceStore, type SilenceStore } from './silence-store.js';
 
-type Status = 'pending' | 'sent' | 'dead';
+type Status = 'pending' | 'sent' | 'dead' | 'suppressed';
 
 interface Notification {
   alert: Alert;
@@ -51,6 +53,8 @@ export interface NotifierDeps {
   config: Config;
   store: Store;
   alerts: AlertStore;
+  /** silences suppress notifications (default: the ClickHouse silence store) */
+  silences?: SilenceStore;
   log: Logger;
   now?: () => number;
   /** one delivery attempt (webhook or e-mail) */
@@ -62,6 +66,7 @@ export function createNotifier(deps: NotifierDeps) {
   const { client, db } = store;
   const now = deps.now ?? Date.now;
   const send = deps.deliver ?? realDeliver;
+  const silenceStore = deps.silences ?? createSilenceStore(store, now);
   const channels = config.notify.channels;
   const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
   // settled before this process started: their keys, so that an alert updated later is not sent again
@@ -154,11 +159,24 @@ export function createNotifier(deps: NotifierDeps) {
     return { at: chTime(started), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) };
   }
 
+  /** A silenced notification is marked and logged, never sent. */
+  function suppress(n: Notification, silenceId: string): Record<string, unknown> {
+    n.status = 'suppressed';
+    n.lastError = `silenced by ${silenceId}`;
+    return { at: chTime(now()), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', http_status: 0, latency_ms: 0, error: n.lastError };
+  }
+
   /** A round of attempts: up to `PARALLEL` per channel at once, their log and states written together. */
-  async function deliverAll(list: Notification[]): Promise<void> {
+  async function deliverAll(list: Notification[], silences: Silence[]): Promise<void> {
     for (let i = 0; i < list.length; i += PARALLEL) {
       const slice = list.slice(i, i + PARALLEL);
-      const rows = await Promise.all(slice.map(attempt));
+      const rows = await Promise.all(
+        slice.map((n) => {
+          // silenced at the time the alert fired (or now, for one being retried)
+          const s = silences.find((x) => silenceMatches(x, n.alert, Date.parse(n.alert.first_seen)) || silenceMatches(x, n.alert, now()));
+          return s ? suppress(n, s.id) : attempt(n);
+        }),
+      );
       await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
       await persist(slice);
     }
@@ -175,7 +193,8 @@ export function createNotifier(deps: NotifierDeps) {
       const due = [...known.values()].filter((n) => n.status === 'pending' && n.nextAt <= now());
       const byChannel = new Map<string, Notification[]>();
       for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
-      await Promise.all([...byChannel.values()].map(deliverAll));
+      const silences = due.length ? await silenceStore.list({ all: true }) : [];
+      await Promise.all([...byChannel.values()].map((list) => deliverAll(list, silences)));
     } finally {
       busy = false;
     }

@@ -3,6 +3,7 @@
  * (chDB), through app.inject and over a real socket.
  */
 import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createSilenceStore } from '../../services/notify/silence-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   const revoked = await keys.create('revoked', 'admin');
   await keys.revoke(revoked.id);
   key.revoked = revoked.key;
-  app = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [], alerts: createClickHouseAlertStore(rt.store) });
+  app = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [], alerts: createClickHouseAlertStore(rt.store), silences: createSilenceStore(rt.store) });
   await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -211,3 +212,37 @@ function url(): string {
   const a = app.server.address();
   return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
 }
+
+describe('silences over HTTP', () => {
+  it('creates, lists and expires a silence for an analyst; refuses a viewer and bad matchers', async () => {
+    const body = { matchers: { detector: 'brute_force', entity_type: 'ip', entity_value: '203.0.113.0/24' }, duration_min: 60, comment: 'pen test this afternoon' };
+    expect((await app.inject({ method: 'POST', url: '/v1/silences', headers: auth('viewer'), payload: body })).statusCode).toBe(403);
+    const created = await app.inject({ method: 'POST', url: '/v1/silences', headers: auth('analyst'), payload: body });
+    expect(created.statusCode).toBe(201);
+    const s = created.json() as { id: string; ends_at: string; starts_at: string };
+    expect(Date.parse(s.ends_at) - Date.parse(s.starts_at)).toBe(3_600_000);
+    const listed = (await app.inject({ method: 'GET', url: '/v1/silences', headers: auth('viewer') })).json() as { silences: Array<{ id: string }> };
+    expect(listed.silences.map((x) => x.id)).toContain(s.id);
+
+    for (const [bad, message] of [
+      [{ matchers: {}, duration_min: 5, comment: 'x' }, 'at least one matcher'],
+      [{ matchers: { entity_value: '10.0.0.0/33' }, duration_min: 5, comment: 'x' }, 'not one'],
+      [{ matchers: { detector: 'x' }, comment: 'x' }, 'ends_at or duration_min'],
+      [{ matchers: { detector: 'x' }, duration_min: 5, comment: 'x', extra: 1 }, ''],
+      [{ matchers: { severity: 'catastrophic' }, duration_min: 5, comment: 'x' }, ''],
+    ] as const) {
+      const res = await app.inject({ method: 'POST', url: '/v1/silences', headers: auth('analyst'), payload: bad });
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(res.body).toContain(message);
+    }
+
+    const expired = await app.inject({ method: 'DELETE', url: `/v1/silences/${s.id}`, headers: auth('analyst') });
+    expect(expired.statusCode).toBe(200);
+    const active = (await app.inject({ method: 'GET', url: '/v1/silences', headers: auth('viewer') })).json() as { silences: Array<{ id: string }> };
+    expect(active.silences.map((x) => x.id)).not.toContain(s.id);
+    expect((await app.inject({ method: 'DELETE', url: '/v1/silences/00000000-0000-0000-0000-000000000000', headers: auth('analyst') })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: '/v1/silences/..%2F..%2Fetc', headers: auth('analyst') })).statusCode).toBe(400);
+    const audited = await rows<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'silence.%' ORDER BY at");
+    expect(audited.map((a) => a.action)).toEqual(['silence.create', 'silence.expire']);
+  });
+});

@@ -143,6 +143,18 @@ describe('webhook delivery', () => {
     await again.tick();
     expect(received.length).toBe(before);
 
+    // a silenced alert is stored and marked, never delivered
+    const { createSilenceStore } = await import('../../services/notify/silence-store.js');
+    const silence = await createSilenceStore(rt.store).create({ matchers: { entity_value: '198.51.100.0/24', detector: 'brute_force' }, startsAt: Date.now() - 60_000, endsAt: Date.now() + 3_600_000, createdBy: 'test', comment: 'maintenance' });
+    await alerts.save([alert('a4', 'critical')]);
+    await waitFor(async () => {
+      await again.tick();
+      return again.state('a4', 'ok')?.status;
+    }, (s) => s === 'suppressed', { what: 'a4 suppressed' });
+    expect(received.filter((r) => r.delivery.startsWith('a4:'))).toEqual([]);
+    expect(again.state('a4', 'ok')!.lastError).toBe(`silenced by ${silence.id}`);
+    await createSilenceStore(rt.store).expire(silence.id);
+
     // a new alert after the restart is delivered by the new notifier, once
     await alerts.save([alert('a3', 'low')]);
     await waitFor(async () => {

@@ -76,3 +76,26 @@ describe('channel filters and payloads', () => {
     expect(JSON.parse(body)).toMatchObject({ type: 'alert', link: 'http://127.0.0.1:8080/#/alerts/x' });
   });
 });
+
+describe('silences', () => {
+  it('match by every matcher they set, within their time, IPs by CIDR, values by wildcard', async () => {
+    const { silenceMatches, validateMatchers } = await import('../../services/notify/silence-matcher.js');
+    const alert = (over: Partial<Alert> = {}): Alert => ({
+      id: 'x', detector: 'brute_force', severity: 'high', entity: { type: 'ip', value: '203.0.113.77' }, window: { start: '', end: '' }, observed: 1, expected: 0, score: 1,
+      summary: '', owasp: 'API2', evidence: { sql: '', rows: [] }, detail: { route: '/admin/users/{id}' }, status: 'open', windows: 1, first_seen: '', last_seen: '', ...over,
+    });
+    const at = Date.parse('2026-11-28T12:00:00Z');
+    const s = (matchers: Record<string, string>) => ({ id: 's', matchers, starts_at: '2026-11-28T11:00:00Z', ends_at: '2026-11-28T13:00:00Z', created_by: 'k', comment: '' });
+    expect(silenceMatches(s({ entity_value: '203.0.113.0/24' }), alert(), at)).toBe(true);
+    expect(silenceMatches(s({ entity_value: '198.51.100.0/24' }), alert(), at)).toBe(false);
+    expect(silenceMatches(s({ detector: 'brute_force', severity: 'high' }), alert(), at)).toBe(true);
+    expect(silenceMatches(s({ detector: 'brute_force', severity: 'low' }), alert(), at)).toBe(false);
+    expect(silenceMatches(s({ route: '/admin/*' }), alert(), at)).toBe(true);
+    expect(silenceMatches(s({ entity_type: 'principal', entity_value: 'svc-*' }), alert({ entity: { type: 'principal', value: 'svc-batch' } }), at)).toBe(true);
+    expect(silenceMatches(s({ detector: 'brute_force' }), alert(), Date.parse('2026-11-28T13:00:00Z'))).toBe(false); // ended
+    expect(silenceMatches(s({ detector: 'brute_force' }), alert(), Date.parse('2026-11-28T10:59:59Z'))).toBe(false); // not begun
+    expect(validateMatchers({})).toMatch(/at least one/);
+    expect(validateMatchers({ entity_value: '1.2.3.0/40' })).toMatch(/CIDR/);
+    expect(validateMatchers({ detector: 'x' })).toBeUndefined();
+  });
+});
