@@ -14,7 +14,32 @@ export interface AlertStore {
   list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
   /** the current state of these alerts (unknown ids are left out) */
   byIds(ids: string[]): Promise<Alert[]>;
+  /** moves an alert along its lifecycle and records who, when and why */
+  transition(id: string, action: LifecycleAction, actor: string, comment: string): Promise<TransitionResult>;
+  /** the audit trail of one alert, oldest first */
+  events(id: string): Promise<AlertEvent[]>;
 }
+
+export type LifecycleAction = 'ack' | 'resolve' | 'reopen' | 'auto_resolve';
+
+export interface AlertEvent {
+  at: string;
+  actor: string;
+  action: LifecycleAction;
+  from_status: string;
+  to_status: string;
+  comment: string;
+}
+
+export type TransitionResult = { ok: true; alert: Alert } | { ok: false; reason: 'not_found' | 'invalid'; message: string };
+
+/** open → acknowledged → resolved; open → resolved; resolved → open (reopen). */
+const TRANSITIONS: Record<LifecycleAction, { from: Alert['status'][]; to: Alert['status'] }> = {
+  ack: { from: ['open'], to: 'acknowledged' },
+  resolve: { from: ['open', 'acknowledged'], to: 'resolved' },
+  auto_resolve: { from: ['open', 'acknowledged'], to: 'resolved' },
+  reopen: { from: ['resolved'], to: 'open' },
+};
 
 interface AlertRow {
   id: string;
@@ -124,6 +149,24 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       });
       version += alerts.length;
       for (const a of alerts) map.set(entityKey(a.detector, a.entity), a);
+    },
+    async transition(id, action, actor, comment) {
+      const [current] = await this.byIds([id]);
+      if (!current) return { ok: false, reason: 'not_found', message: `no alert ${id}` };
+      const rule = TRANSITIONS[action];
+      if (!rule.from.includes(current.status)) return { ok: false, reason: 'invalid', message: `cannot ${action.replace('_', '-')} an alert that is ${current.status}` };
+      const next: Alert = { ...current, status: rule.to };
+      await this.save([next]);
+      await client.insert({
+        table: `${db}.alert_events`,
+        format: 'JSONEachRow',
+        values: [{ alert_id: id, at: toCh(new Date(now()).toISOString()), actor, action, from_status: current.status, to_status: rule.to, comment: comment.slice(0, 2000) }],
+      });
+      return { ok: true, alert: next };
+    },
+    async events(id) {
+      const rows = await (await client.query({ query: `SELECT toString(at) AS at, actor, action, from_status, to_status, comment FROM ${db}.alert_events WHERE alert_id = {id:String} ORDER BY at`, query_params: { id }, format: 'JSONEachRow' })).json<AlertEvent>();
+      return rows.map((r) => ({ ...r, at: toIso(r.at) }));
     },
     async byIds(ids) {
       if (ids.length === 0) return [];

@@ -202,8 +202,21 @@ export function createDetectionRunner(deps: RunnerDeps) {
       if (r.failed.length) result.failed.push(...r.failed);
       else if (to > start) await setScoredUntil([d.name], to);
     }
+    await autoResolve(wm);
     lastCycleAt = startedAt;
     return result;
+  }
+
+  /** Alerts whose condition has been clear for `autoResolveMin` of event time are resolved by the system. */
+  async function autoResolve(watermark: number): Promise<void> {
+    const after = config.detect.autoResolveMin * MINUTE;
+    if (after <= 0) return;
+    const active = [...(await deps.alerts.list({ status: 'open', limit: 10_000 })), ...(await deps.alerts.list({ status: 'acknowledged', limit: 10_000 }))];
+    for (const a of active) {
+      if (Date.parse(a.last_seen) + after > watermark) continue;
+      const r = await deps.alerts.transition(a.id, 'auto_resolve', 'system', `condition clear for ${config.detect.autoResolveMin} min`);
+      if (r.ok) log.info({ id: a.id, detector: a.detector, entity: a.entity }, 'alert auto-resolved');
+    }
   }
 
   // the cron cycle and an on-demand score (after a backfill) never interleave: one alert per id

@@ -151,3 +151,17 @@ describe('live detection', () => {
     expect(await rt.metrics.registry.getSingleMetricAsString('gatewatch_late_events_total')).toMatch(/gatewatch_late_events_total [1-9]/);
   });
 });
+
+describe('auto-resolve', () => {
+  it('resolves an alert whose condition has been clear for autoResolveMin, and says so in its trail', async () => {
+    const alerts = createClickHouseAlertStore(rt.store);
+    const old = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    await alerts.save([{ id: 'stale-1', detector: 'volume', severity: 'medium', entity: { type: 'route', value: '/v1/old' }, window: { start: old, end: old }, observed: 1, expected: 0, score: 1, summary: 's', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'acknowledged', windows: 1, first_seen: old, last_seen: old }]);
+    const now = Date.now();
+    await ingest(simulate(now - 3 * MIN, now, { seed: 11 }));
+    await startDetectRole(rt, { schedule: false }).runner.cycle();
+    const [a] = await alerts.byIds(['stale-1']);
+    expect(a!.status).toBe('resolved');
+    expect((await alerts.events('stale-1')).map((e) => [e.action, e.actor, e.from_status])).toEqual([['auto_resolve', 'system', 'acknowledged']]);
+  });
+});

@@ -246,3 +246,36 @@ describe('silences over HTTP', () => {
     expect(audited.map((a) => a.action)).toEqual(['silence.create', 'silence.expire']);
   });
 });
+
+describe('alert lifecycle over HTTP', () => {
+  it('acknowledges, resolves and reopens with an audit trail, by role, refusing what makes no sense', async () => {
+    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const now = new Date().toISOString();
+    await store(rt.store).save([{ id: 'life-1', detector: 'enumeration', severity: 'high', entity: { type: 'principal', value: 'mallory' }, window: { start: now, end: now }, observed: 80, expected: 50, score: 1.6, summary: 'mallory walked 80 orders', owasp: 'API1', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now }]);
+    const post = (path: string, role: string, payload?: object) => app.inject({ method: 'POST', url: path, headers: auth(role), ...(payload ? { payload } : {}) });
+    expect((await post('/v1/alerts/life-1/ack', 'viewer')).statusCode).toBe(403);
+    const acked = await post('/v1/alerts/life-1/ack', 'analyst', { comment: 'looking' });
+    expect(acked.statusCode).toBe(200);
+    expect(acked.json().alert.status).toBe('acknowledged');
+    const again = await post('/v1/alerts/life-1/ack', 'analyst');
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toContain('cannot ack an alert that is acknowledged');
+    expect((await post('/v1/alerts/life-1/resolve', 'analyst', { comment: 'false positive: QA job' })).json().alert.status).toBe('resolved');
+    expect((await post('/v1/alerts/life-1/reopen', 'analyst', { comment: 'it came back' })).json().alert.status).toBe('open');
+    expect((await post('/v1/alerts/nope/ack', 'analyst')).statusCode).toBe(404);
+    expect((await post('/v1/alerts/..%2Fetc/ack', 'analyst')).statusCode).toBe(400);
+    expect((await post('/v1/alerts/life-1/ack', 'analyst', { comment: 'x', extra: true })).statusCode).toBe(400);
+
+    const detail = await app.inject({ method: 'GET', url: '/v1/alerts/life-1', headers: auth('viewer') });
+    expect(detail.statusCode).toBe(200);
+    const body = detail.json() as { alert: { status: string }; events: Array<{ action: string; from_status: string; to_status: string; comment: string; actor: string }> };
+    expect(body.alert.status).toBe('open');
+    expect(body.events.map((e) => [e.action, e.from_status, e.to_status, e.comment])).toEqual([
+      ['ack', 'open', 'acknowledged', 'looking'],
+      ['resolve', 'acknowledged', 'resolved', 'false positive: QA job'],
+      ['reopen', 'resolved', 'open', 'it came back'],
+    ]);
+    expect(body.events.every((e) => e.actor.length > 0)).toBe(true);
+    expect((await app.inject({ method: 'GET', url: '/v1/alerts/missing', headers: auth('viewer') })).statusCode).toBe(404);
+  });
+});

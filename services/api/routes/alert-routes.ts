@@ -12,6 +12,16 @@ import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
 
 const MINUTE = 60_000;
+
+function commentOf(body: unknown): string {
+  if (body === undefined || body === null || body === '') return '';
+  if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object: {"comment": "…"}', 'invalid_body');
+  const extra = Object.keys(body).filter((k) => k !== 'comment');
+  if (extra.length) throw new HttpError(400, `unknown field ${extra[0]}: only "comment" is accepted`, 'invalid_body');
+  const c = (body as { comment?: unknown }).comment ?? '';
+  if (typeof c !== 'string' || c.length > 2000) throw new HttpError(400, 'comment must be a string of at most 2,000 characters', 'invalid_body');
+  return c;
+}
 const MAX_RANGE_MS = 31 * 24 * 60 * MINUTE;
 
 export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner?: DetectionRunner; audit: AuditLog }> = async (app, opts) => {
@@ -30,6 +40,46 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner
     },
     async (req) => ({ alerts: await opts.alerts.list({ limit: req.query.limit, ...(req.query.status ? { status: req.query.status } : {}) }) }),
   );
+
+  const Id = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+  const Event = Type.Object({ at: Type.String(), actor: Type.String(), action: Type.String(), from_status: Type.String(), to_status: Type.String(), comment: Type.String() });
+
+  app.get(
+    '/v1/alerts/:id',
+    {
+      config: { role: 'viewer' },
+      schema: { summary: 'One alert with its evidence and its audit trail', params: Id, response: { 200: Type.Object({ alert: AlertSchema, events: Type.Array(Event) }) } },
+    },
+    async (req) => {
+      const [alert] = await opts.alerts.byIds([req.params.id]);
+      if (!alert) throw new HttpError(404, `no alert ${req.params.id}`, 'not_found');
+      return { alert, events: await opts.alerts.events(req.params.id) };
+    },
+  );
+
+  for (const action of ['ack', 'resolve', 'reopen'] as const) {
+    app.post(
+      `/v1/alerts/:id/${action}`,
+      {
+        config: { role: 'analyst' },
+        schema: {
+          summary: { ack: 'Acknowledge an open alert', resolve: 'Resolve an alert', reopen: 'Reopen a resolved alert' }[action],
+          params: Id,
+          description: 'Body (optional): {"comment": "…"}, at most 2,000 characters.',
+          response: { 200: Type.Object({ alert: AlertSchema }) },
+        },
+      },
+      async (req) => {
+        const who = req.principal!;
+        // the body is optional (`curl -X POST …/ack` works), so it is checked here, not by a schema
+        const comment = commentOf(req.body);
+        const r = await opts.alerts.transition(req.params.id, action, who.id, comment);
+        await opts.audit.record({ key_id: who.id, role: who.role, action: `alert.${action}`, target: req.params.id, detail: comment, outcome: r.ok ? 'ok' : 'refused' });
+        if (!r.ok) throw new HttpError(r.reason === 'not_found' ? 404 : 409, r.message, r.reason === 'not_found' ? 'not_found' : 'invalid_transition');
+        return { alert: r.alert };
+      },
+    );
+  }
 
   app.post(
     '/v1/detect/score',
