@@ -56,8 +56,9 @@ export const NotifyConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
     pollMs: Type.Integer({ default: 250, minimum: 50, maximum: 60_000, description: 'how often new and changed alerts are picked up' }),
-    maxAttempts: Type.Integer({ default: 8, minimum: 1, maximum: 50 }),
-    backoffBaseMs: Type.Integer({ default: 1000, minimum: 10 }),
+    // 5 s doubling to 15 min, 12 attempts: a receiver down for an hour still gets everything
+    maxAttempts: Type.Integer({ default: 12, minimum: 1, maximum: 50 }),
+    backoffBaseMs: Type.Integer({ default: 5000, minimum: 10 }),
     backoffMaxMs: Type.Integer({ default: 15 * 60_000, minimum: 100 }),
     dashboardUrl: Type.String({ default: 'http://127.0.0.1:8080', description: 'links in notifications point here' }),
     channels: Type.Array(Type.Union([WebhookChannelSchema, EmailChannelSchema]), { default: [] }),
