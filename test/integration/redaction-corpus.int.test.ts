@@ -144,6 +144,26 @@ describe('redaction corpus through Kafka, the ingest worker and ClickHouse', () 
     expect(leaksIn(text + '\u0000' + strings(log.lines.map((l) => JSON.parse(l) as unknown)).join('\u0000'), corpus)).toEqual([]);
   });
 
+  it('leaves no planted secret in alerts, webhook payloads or e-mails built from the stored rows', async () => {
+    // detection over the corpus' own range, and an alert whose evidence is every corpus row
+    const { startDetectRole } = await import('../../services/detect/detect-role.js');
+    const { webhookBody } = await import('../../services/notify/webhook-payload.js');
+    const { emailMessage } = await import('../../services/notify/email-message.js');
+    const [range] = await rows(`SELECT toUnixTimestamp64Milli(min(event_time)) AS a, toUnixTimestamp64Milli(max(event_time)) AS b FROM events WHERE request_id LIKE '${tag}-%'`);
+    await startDetectRole(rt, { schedule: false }).runner.scoreRange({ from: Math.floor(Number(range!.a) / 60_000) * 60_000, to: Math.ceil(Number(range!.b) / 60_000) * 60_000 + 60_000 });
+    const stored = await rows(`SELECT * FROM alerts`);
+    const evidence = await rows(`SELECT * FROM events WHERE request_id LIKE '${tag}-%' OR path LIKE '%/orders/%'`);
+    const alert = {
+      id: 'corpus', detector: 'brute_force', severity: 'high' as const, entity: { type: 'ip' as const, value: '198.51.100.1' }, window: { start: new Date().toISOString(), end: new Date().toISOString() },
+      observed: 1, expected: 0, score: 1, summary: String(evidence[0]!.path), owasp: 'API2', evidence: { sql: 'SELECT * FROM events', rows: evidence }, detail: { first: evidence[0] },
+      status: 'open' as const, windows: 1, first_seen: new Date().toISOString(), last_seen: new Date().toISOString(),
+    };
+    const channel = { type: 'webhook' as const, name: 'w', url: 'https://example.com', secret: 'x'.repeat(16) };
+    const mail = emailMessage(alert, 'https://gw.example');
+    const payloads = [webhookBody(channel, alert, 'https://gw.example'), webhookBody({ ...channel, format: 'slack' }, alert, 'https://gw.example'), mail.subject, mail.text, mail.html];
+    expect(leaksIn(strings(stored).join('\u0000') + strings(payloads).join('\u0000') + payloads.join('\u0000'), corpus)).toEqual([]);
+  });
+
   it('does not over-redact ordinary values: order ids, UUIDs, timestamps, versions, e-mails', async () => {
     const all = await rows(`SELECT request_id, path, query, headers, event_time FROM events WHERE request_id LIKE '${tag}-%' OR path LIKE '%/orders/%'`);
     const haystack = strings(all).join('\u0000');
