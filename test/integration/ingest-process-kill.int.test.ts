@@ -45,11 +45,11 @@ describe('gatewatch ingest killed mid-stream', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
-    // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // no retries: a retried send could put a record on the topic twice (see kafka-helpers.ts)
+    const producer = kafka.producer({ maxInFlightRequests: 1, retry: { retries: 0 } });
     await producer.connect();
     const send = async (part: typeof records) => {
-      for (let i = 0; i < part.length; i += 1000) await producer.send({ topic, messages: part.slice(i, i + 1000).map((r) => ({ value: r.value })) });
+      for (let i = 0; i < part.length; i += 1000) await producer.send({ topic, acks: -1, timeout: 30_000, messages: part.slice(i, i + 1000).map((r) => ({ value: r.value })) });
     };
     await send(records.slice(0, 16_000));
 
