@@ -61,6 +61,8 @@ export const NotifyConfigSchema = Type.Object(
     backoffBaseMs: Type.Integer({ default: 5000, minimum: 10 }),
     backoffMaxMs: Type.Integer({ default: 15 * 60_000, minimum: 100 }),
     dashboardUrl: Type.String({ default: 'http://127.0.0.1:8080', description: 'links in notifications point here' }),
+    groupIntervalSec: Type.Integer({ default: 300, minimum: 0, maximum: 86_400, description: 'after a notification about an entity, further alerts about it wait this long and go out together (0: never grouped)' }),
+    rateLimitPerMin: Type.Integer({ default: 30, minimum: 1, maximum: 100_000, description: 'messages per channel per minute; what is over goes out as one summary' }),
     channels: Type.Array(Type.Union([WebhookChannelSchema, EmailChannelSchema]), { default: [] }),
   },
   { default: {}, additionalProperties: false },

@@ -26,7 +26,7 @@ export async function notifyTestCommand(config: Config, name: string): Promise<v
     first_seen: now.toISOString(),
     last_seen: now.toISOString(),
   };
-  const r = await deliver(channel, alert, config.notify.dashboardUrl, alert.id);
+  const r = await deliver(channel, [alert], config.notify.dashboardUrl, alert.id);
   closeEmailTransports();
   if (!r.ok) throw new Error(`channel ${name}: ${r.error} (${r.latencyMs} ms)`);
   console.log(`channel ${name}: delivered (${channel.type === 'email' ? 'SMTP' : 'HTTP'} ${r.status}) in ${r.latencyMs} ms`);

@@ -3,10 +3,14 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { Channel } from '../../schemas/notify-config-schema.js';
 import type { AttemptOutcome } from './retry-policy.js';
 import { postWebhook } from './webhook-sender.js';
-import { webhookBody } from './webhook-payload.js';
+import { groupWebhookBody, webhookBody } from './webhook-payload.js';
 import { sendAlertEmail } from './email-sender.js';
 
-export type Deliver = (channel: Channel, alert: Alert, dashboardUrl: string, deliveryId: string) => Promise<AttemptOutcome & { latencyMs: number }>;
+/** One message: one alert, several about one entity (`group`), or the overflow of a rate limit. */
+export type Deliver = (channel: Channel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason?: 'group' | 'rate_limit') => Promise<AttemptOutcome & { latencyMs: number }>;
 
-export const deliver: Deliver = (channel, alert, dashboardUrl, deliveryId) =>
-  channel.type === 'email' ? sendAlertEmail(channel, alert, dashboardUrl, deliveryId) : postWebhook(channel, webhookBody(channel, alert, dashboardUrl), deliveryId);
+export const deliver: Deliver = (channel, alerts, dashboardUrl, deliveryId, reason = 'group') => {
+  if (channel.type === 'email') return sendAlertEmail(channel, alerts, dashboardUrl, deliveryId, reason);
+  const body = alerts.length === 1 ? webhookBody(channel, alerts[0]!, dashboardUrl) : groupWebhookBody(channel, alerts, dashboardUrl, reason);
+  return postWebhook(channel, body, deliveryId);
+};

@@ -42,3 +42,13 @@ ${rows.length ? `<table border="1" cellpadding="3" style="border-collapse:collap
 </body></html>`;
   return { subject, text, html };
 }
+
+/** Several alerts in one e-mail: each one's summary and link, the details a click away. */
+export function groupEmailMessage(alerts: Alert[], dashboardUrl: string, reason: 'group' | 'rate_limit'): { subject: string; text: string; html: string } {
+  const first = alerts[0]!;
+  const subject = (reason === 'group' ? `[Gatewatch] ${alerts.length} alerts: ${first.entity.type} ${first.entity.value}` : `[Gatewatch] ${alerts.length} more alerts (rate limit)`).slice(0, 200);
+  const lines = alerts.map((a) => ({ head: `${a.severity.toUpperCase()} ${a.detector} · ${a.entity.type} ${a.entity.value}`, summary: a.summary, link: alertLink(dashboardUrl, a) }));
+  const text = lines.map((l) => `${l.head}\n  ${l.summary}\n  ${l.link}`).join('\n\n');
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif"><h2>${escape(subject.replace('[Gatewatch] ', ''))}</h2><ul>${lines.map((l) => `<li><b>${escape(l.head)}</b><br>${escape(l.summary)}<br><a href="${escape(l.link)}">open</a></li>`).join('')}</ul></body></html>`;
+  return { subject, text, html };
+}

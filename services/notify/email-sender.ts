@@ -8,7 +8,7 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AttemptOutcome } from './retry-policy.js';
-import { emailMessage } from './email-message.js';
+import { emailMessage, groupEmailMessage } from './email-message.js';
 
 const transports = new Map<string, Transporter>();
 
@@ -32,9 +32,10 @@ function transportFor(c: EmailChannel): Transporter {
   return t;
 }
 
-export async function sendAlertEmail(c: EmailChannel, a: Alert, dashboardUrl: string, deliveryId: string): Promise<AttemptOutcome & { latencyMs: number }> {
+export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group'): Promise<AttemptOutcome & { latencyMs: number }> {
   const started = performance.now();
-  const m = emailMessage(a, dashboardUrl);
+  const a = alerts[0]!;
+  const m = alerts.length === 1 ? emailMessage(a, dashboardUrl) : groupEmailMessage(alerts, dashboardUrl, reason);
   try {
     const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers: { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Alert': a.id } });
     const rejected = (info.rejected ?? []).length;

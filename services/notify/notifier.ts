@@ -13,6 +13,7 @@
  * written: that delivery is repeated, with the same X-Gatewatch-Delivery id, so a receiver can
  * drop it.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Alert, Severity } from '../../schemas/alert-schema.js';
 import { SEVERITIES } from '../../schemas/alert-schema.js';
@@ -71,6 +72,16 @@ export function createNotifier(deps: NotifierDeps) {
   const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
   // settled before this process started: their keys, so that an alert updated later is not sent again
   const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
+  // grouping and rate limiting: when an entity was last notified per channel, when each channel sent
+  const groupKey = (n: { channel: Channel; alert: Alert }) => `${n.channel.name}\0${n.alert.entity.type}\0${n.alert.entity.value}`;
+  const lastSent = new Map<string, number>();
+  const sentAtByChannel = new Map<string, number[]>();
+  const sentAt = (channel: string) => {
+    let list = sentAtByChannel.get(channel);
+    if (!list) sentAtByChannel.set(channel, (list = []));
+    return list;
+  };
+  const groupInterval = config.notify.groupIntervalSec * 1000;
   let cursor = '';
   let loaded = false;
   let version = 0;
@@ -124,7 +135,10 @@ export function createNotifier(deps: NotifierDeps) {
         for (const channel of channels) {
           const key = `${alert.id}\0${channel.name}`;
           if (seen(key) || !channelWants(channel, alert)) continue;
-          const n: Notification = { alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
+          // an entity notified lately waits for the group interval: its next alerts go out together
+          const last = lastSent.get(groupKey({ channel, alert }));
+          const nextAt = groupInterval && last !== undefined && last + groupInterval > now() ? last + groupInterval : now();
+          const n: Notification = { alert, channel, status: 'pending', attempts: 0, nextAt, lastError: '' };
           known.set(key, n);
           created.push(n);
         }
@@ -134,29 +148,37 @@ export function createNotifier(deps: NotifierDeps) {
     cursor = rows[rows.length - 1]!.updated;
   }
 
-  /** One attempt; returns its delivery-log row. The caller writes the log, then the states. */
-  async function attempt(n: Notification): Promise<Record<string, unknown>> {
-    n.attempts++;
+  /** One message (one or several notifications of one channel), one attempt; returns the delivery-log rows. */
+  async function attempt(ns: Notification[], reason: 'group' | 'rate_limit'): Promise<Array<Record<string, unknown>>> {
+    for (const n of ns) n.attempts++;
     const started = now();
+    const channel = ns[0]!.channel;
+    const id = ns.length === 1 ? `${ns[0]!.alert.id}:${channel.name}` : `group-${createHash('sha256').update(ns.map((n) => n.alert.id).sort().join(',')).digest('hex').slice(0, 24)}:${channel.name}`;
     let outcome: AttemptOutcome & { latencyMs: number };
     try {
-      outcome = await send(n.channel, n.alert, config.notify.dashboardUrl, `${n.alert.id}:${n.channel.name}`);
+      outcome = await send(channel, ns.map((n) => n.alert), config.notify.dashboardUrl, id, reason);
     } catch (err) {
       outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
     }
-    const final = outcome.ok ? 'sent' : !isRetriable(outcome) || n.attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
-    if (outcome.ok) {
-      n.status = 'sent';
-      n.lastError = '';
-    } else if (final === 'dead') {
-      n.status = 'dead';
-      n.lastError = outcome.error;
-      log.warn({ alert: n.alert.id, channel: n.channel.name, attempts: n.attempts, error: outcome.error }, 'delivery dead-lettered');
-    } else {
-      n.lastError = outcome.error;
-      n.nextAt = now() + retryDelayMs(n.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
+    const attempts = Math.max(...ns.map((n) => n.attempts));
+    const final = outcome.ok ? 'sent' : !isRetriable(outcome) || attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
+    const retryAt = final === 'retry' ? now() + retryDelayMs(attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs }) : 0;
+    if (outcome.ok) sentAt(channel.name).push(now());
+    for (const n of ns) {
+      if (outcome.ok) {
+        n.status = 'sent';
+        n.lastError = '';
+        lastSent.set(groupKey(n), now());
+      } else if (final === 'dead') {
+        n.status = 'dead';
+        n.lastError = outcome.error;
+      } else {
+        n.lastError = outcome.error;
+        n.nextAt = retryAt;
+      }
     }
-    return { at: chTime(started), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) };
+    if (final === 'dead' && !outcome.ok) log.warn({ alerts: ns.map((n) => n.alert.id), channel: channel.name, attempts, error: outcome.error }, 'delivery dead-lettered');
+    return ns.map((n) => ({ at: chTime(started), alert_id: n.alert.id, channel: channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }));
   }
 
   /** A silenced notification is marked and logged, never sent. */
@@ -166,20 +188,43 @@ export function createNotifier(deps: NotifierDeps) {
     return { at: chTime(now()), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', http_status: 0, latency_ms: 0, error: n.lastError };
   }
 
-  /** A round of attempts: up to `PARALLEL` per channel at once, their log and states written together. */
+  /**
+   * One channel's due notifications become messages: silenced ones are marked; the rest are
+   * grouped by entity (one message per entity); the channel's rate limit caps the messages,
+   * and what is over goes out as one summary message, not dropped.
+   */
   async function deliverAll(list: Notification[], silences: Silence[]): Promise<void> {
-    for (let i = 0; i < list.length; i += PARALLEL) {
-      const slice = list.slice(i, i + PARALLEL);
-      const rows = await Promise.all(
-        slice.map((n) => {
-          // silenced at the time the alert fired (or now, for one being retried)
-          const s = silences.find((x) => silenceMatches(x, n.alert, Date.parse(n.alert.first_seen)) || silenceMatches(x, n.alert, now()));
-          return s ? suppress(n, s.id) : attempt(n);
-        }),
-      );
-      await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
-      await persist(slice);
+    const rows: Array<Record<string, unknown>> = [];
+    const live: Notification[] = [];
+    for (const n of list) {
+      // silenced at the time the alert fired (or now, for one being retried)
+      const s = silences.find((x) => silenceMatches(x, n.alert, Date.parse(n.alert.first_seen)) || silenceMatches(x, n.alert, now()));
+      if (s) rows.push(suppress(n, s.id));
+      else live.push(n);
     }
+    const groups = new Map<string, Notification[]>();
+    for (const n of live) groups.set(groupKey(n), [...(groups.get(groupKey(n)) ?? []), n]);
+    let messages: Array<{ ns: Notification[]; reason: 'group' | 'rate_limit' }> = [...groups.values()].map((ns) => ({ ns, reason: 'group' as const }));
+    if (messages.length) {
+      const channel = messages[0]!.ns[0]!.channel.name;
+      const recent = sentAt(channel).filter((t) => t > now() - 60_000);
+      sentAtByChannel.set(channel, recent);
+      const budget = config.notify.rateLimitPerMin - recent.length;
+      if (budget <= 0) {
+        // nothing more this minute: try again when the oldest send leaves the window
+        for (const m of messages) for (const n of m.ns) n.nextAt = recent[0]! + 60_000;
+        messages = [];
+      } else if (messages.length > budget) {
+        const overflow = messages.slice(budget - 1).flatMap((m) => m.ns);
+        messages = [...messages.slice(0, budget - 1), { ns: overflow, reason: 'rate_limit' }];
+      }
+    }
+    for (let i = 0; i < messages.length; i += PARALLEL) {
+      const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason)));
+      rows.push(...results.flat());
+    }
+    if (rows.length) await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
+    await persist(list);
   }
 
   let busy = false;

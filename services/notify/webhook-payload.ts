@@ -47,3 +47,22 @@ export function webhookBody(channel: WebhookChannel, a: Alert, dashboardUrl: str
   }
   return JSON.stringify({ type: 'alert', alert: bounded(a), link });
 }
+
+/** Several alerts in one message: grouped about one entity, or the overflow of a rate limit. */
+export function groupWebhookBody(channel: WebhookChannel, alerts: Alert[], dashboardUrl: string, reason: 'group' | 'rate_limit'): string {
+  const link = `${dashboardUrl.replace(/\/$/, '')}/#/alerts`;
+  const title = reason === 'group' ? `${alerts.length} alerts about ${alerts[0]!.entity.type} ${alerts[0]!.entity.value}` : `${alerts.length} alerts held back by this channel's rate limit`;
+  if (channel.format === 'slack') {
+    const lines = alerts.slice(0, 20).map((a) => `• *${a.severity}* ${a.detector}: ${a.summary}`);
+    if (alerts.length > 20) lines.push(`… and ${alerts.length - 20} more`);
+    return JSON.stringify({ text: title, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${title}*\n${lines.join('\n')}` } }, { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Gatewatch' }, url: link }] }] });
+  }
+  let budget = MAX_EVIDENCE_CHARS * 4;
+  const kept = alerts.map((a) => {
+    const b = bounded(a);
+    const size = JSON.stringify(b.evidence.rows).length;
+    budget -= size;
+    return budget > 0 ? b : { ...b, evidence: { ...b.evidence, rows: [] } };
+  });
+  return JSON.stringify({ type: 'alert_group', reason, count: alerts.length, summary: title, alerts: kept, links: alerts.map((a) => alertLink(dashboardUrl, a)), link });
+}

@@ -44,16 +44,19 @@ const config = validateConfig({
   dataDir: tmpDir('gw-bench-notify-'),
   port: 0,
   fingerprintKey: 'bench-fingerprint-key-0123456789abcdef',
-  notify: { channels: [{ type: 'webhook', name: 'bench', url, secret: 'bench-secret-0123456789', allowPrivate: true }] },
+  // every alert its own message: no grouping (distinct entities anyway), no rate limit in the way
+  notify: { rateLimitPerMin: 100_000, channels: [{ type: 'webhook', name: 'bench', url, secret: 'bench-secret-0123456789', allowPrivate: true }] },
 });
 const rt = await openRuntime(config, { role: 'bench', log });
 const store = createClickHouseAlertStore(rt.store);
 const notifier = createNotifier({ config, store: rt.store, alerts: store, log });
 notifier.start();
 
+let entity = 0;
 function alert(id: string): Alert {
   const now = new Date().toISOString();
-  return { id, detector: 'brute_force', severity: 'high', entity: { type: 'ip', value: '198.51.100.7' }, window: { start: now, end: now }, observed: 40, expected: 20, score: 2, summary: `bench ${id}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] }, detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now };
+  entity++;
+  return { id, detector: 'brute_force', severity: 'high', entity: { type: 'ip', value: `10.${(entity >> 16) & 255}.${(entity >> 8) & 255}.${entity & 255}` }, window: { start: now, end: now }, observed: 40, expected: 20, score: 2, summary: `bench ${id}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] }, detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now };
 }
 
 console.log(`notify benchmark: signed webhooks to a loopback receiver, poll every ${config.notify.pollMs} ms, embedded ClickHouse`);

@@ -62,6 +62,8 @@ beforeAll(async () => {
         backoffBaseMs: 20,
         backoffMaxMs: 200,
         maxAttempts: 3,
+        groupIntervalSec: 1,
+        rateLimitPerMin: 1000,
         channels: [
           channel('ok', '/ok'),
           channel('slack', '/ok', { format: 'slack', minSeverity: 'high' }),
@@ -69,6 +71,7 @@ beforeAll(async () => {
           channel('bad', '/bad'),
           channel('redirect', '/redirect'),
           channel('slow', '/slow'),
+          channel('limited', '/limited', { detectors: ['enumeration'] }),
           { type: 'webhook', name: 'guarded', url: `${base}/ok`, secret: SECRET },
         ],
       },
@@ -81,10 +84,10 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function alert(id: string, severity: Alert['severity']): Alert {
+function alert(id: string, severity: Alert['severity'], entity = `198.51.100.${id.length + id.charCodeAt(id.length - 1) % 200}`): Alert {
   const now = new Date().toISOString();
   return {
-    id, detector: 'brute_force', severity, entity: { type: 'ip', value: '198.51.100.7' }, window: { start: now, end: now },
+    id, detector: 'brute_force', severity, entity: { type: 'ip', value: entity }, window: { start: now, end: now },
     observed: 40, expected: 20, score: 2, summary: `test alert ${id}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] },
     detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now,
   };
@@ -162,5 +165,34 @@ describe('webhook delivery', () => {
       return again.state('a3', 'ok')?.status;
     }, (s) => s === 'sent', { what: 'a3 delivered' });
     expect(received.filter((r) => r.path === '/ok' && r.delivery === 'a3:ok')).toHaveLength(1);
+  });
+});
+
+describe('grouping and rate limits', () => {
+  it('sends alerts about one entity together, and summarises what a rate limit holds back', async () => {
+    const alerts = createClickHouseAlertStore(rt.store);
+    const notifier = createNotifier({ config: { ...rt.config, notify: { ...rt.config.notify, rateLimitPerMin: 3 } }, store: rt.store, alerts, log: silentLog });
+    await notifier.tick(); // settle what earlier tests left
+    const enumeration = (id: string, entity: string): Alert => ({ ...alert(id, 'high', entity), detector: 'enumeration', entity: { type: 'principal', value: entity } });
+    // three alerts about mallory arrive together: one message
+    await alerts.save([enumeration('g1', 'mallory'), enumeration('g2', 'mallory'), enumeration('g3', 'mallory')]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return ['g1', 'g2', 'g3'].map((a) => notifier.state(a, 'limited')?.status);
+    }, (s) => s.every((x) => x === 'sent'), { what: 'group sent' });
+    const grouped = received.filter((r) => r.path === '/limited');
+    expect(grouped).toHaveLength(1);
+    expect(JSON.parse(grouped[0]!.body)).toMatchObject({ type: 'alert_group', reason: 'group', count: 3 });
+
+    // five principals at once against a limit of 3 a minute (1 used): 1 message, then 1 summary of 4
+    await alerts.save(['p1', 'p2', 'p3', 'p4', 'p5'].map((p) => enumeration(`r-${p}`, p)));
+    await waitFor(async () => {
+      await notifier.tick();
+      return ['p1', 'p2', 'p3', 'p4', 'p5'].map((p) => notifier.state(`r-${p}`, 'limited')?.status);
+    }, (s) => s.every((x) => x === 'sent'), { what: 'rate-limited alerts sent' });
+    const after = received.filter((r) => r.path === '/limited').slice(1).map((r) => JSON.parse(r.body) as { type: string; reason?: string; count?: number });
+    expect(after).toHaveLength(2);
+    expect(after.filter((b) => b.type === 'alert')).toHaveLength(1);
+    expect(after.find((b) => b.type === 'alert_group')).toMatchObject({ reason: 'rate_limit', count: 4 });
   });
 });
