@@ -16,6 +16,7 @@ import { alertsCommand } from './alerts-command.js';
 import { demoCommand } from '../demo/demo-command.js';
 import { scoreSeriesCommand } from './score-series-command.js';
 import { notifyTestCommand } from './notify-command.js';
+import { silenceAdd, silenceExpire, silenceList } from './silence-command.js';
 import { startNotifyRole } from '../notify/notify-role.js';
 import { startDetectRole } from '../detect/detect-role.js';
 
@@ -95,6 +96,24 @@ export function buildCli(): Command {
       closeOnSignals(rt);
       startNotifyRole(rt);
     });
+
+  const silence = program.command('silence').description('silence notifications for a while (alerts are still stored)');
+  silence
+    .command('add')
+    .description('add a silence; at least one matcher')
+    .option('--detector <name>')
+    .addOption(new Option('--severity <severity>').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(new Option('--entity-type <type>').choices(['ip', 'principal', 'route', 'gateway', 'country']))
+    .option('--entity-value <value>', '`*` wildcards; a CIDR for IPs')
+    .option('--route <route>', '`*` wildcards')
+    .option('--duration <minutes>', 'how long', positiveInt('--duration', 1, 90 * 24 * 60), 60)
+    .requiredOption('--comment <text>', 'why')
+    .action(async (o: { detector?: string; severity?: string; entityType?: string; entityValue?: string; route?: string; duration: number; comment: string }) => {
+      const matchers = Object.fromEntries(Object.entries({ detector: o.detector, severity: o.severity, entity_type: o.entityType, entity_value: o.entityValue, route: o.route }).filter(([, v]) => v !== undefined));
+      await silenceAdd(config(), matchers, o.duration, o.comment);
+    });
+  silence.command('list').description('silences not yet ended').option('--all', 'ended ones too').action(async (o: { all?: boolean }) => silenceList(config(), o.all === true));
+  silence.command('expire').description('end a silence now').argument('<id>').action(async (id: string) => silenceExpire(config(), id));
 
   program
     .command('demo')
