@@ -17,6 +17,8 @@ import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { silenceRoutes } from './routes/silence-routes.js';
+import { notificationRoutes } from './routes/notification-routes.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { SilenceStore } from '../notify/silence-store.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
@@ -38,6 +40,7 @@ export interface ApiDeps {
   alerts: AlertStore;
   runner?: DetectionRunner;
   silences: SilenceStore;
+  notifier?: Notifier;
 }
 
 export type App = FastifyInstance;
@@ -90,6 +93,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
+  await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

@@ -265,6 +265,29 @@ export function createNotifier(deps: NotifierDeps) {
       if (t) clearTimeout(t);
       await running;
     },
+    /**
+     * A dead-lettered notification goes back to pending, attempts reset (the receiver is fixed).
+     * Returns false when there is no such dead notification.
+     */
+    async requeue(alertId: string, channelName: string): Promise<boolean> {
+      const key = `${alertId}\0${channelName}`;
+      let n = known.get(key);
+      if (!n && settledBefore.get(key)?.status === 'dead') {
+        const [alert] = await deps.alerts.byIds([alertId]);
+        const channel = channels.find((c) => c.name === channelName);
+        if (!alert || !channel) return false;
+        n = { alert, channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
+        settledBefore.delete(key);
+        known.set(key, n);
+      }
+      if (!n || n.status !== 'dead') return false;
+      n.status = 'pending';
+      n.attempts = 0;
+      n.nextAt = now();
+      n.lastError = '';
+      await persist([n]);
+      return true;
+    },
     /** state of one notification, for tests and the API */
     state: (alertId: string, channel: string) => known.get(`${alertId}\0${channel}`) ?? settledBefore.get(`${alertId}\0${channel}`),
   };

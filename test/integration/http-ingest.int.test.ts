@@ -279,3 +279,18 @@ describe('alert lifecycle over HTTP', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/alerts/missing', headers: auth('viewer') })).statusCode).toBe(404);
   });
 });
+
+describe('notifications over HTTP', () => {
+  it('lists states for a viewer and refuses a retry without a notifier in the process, or to a non-admin', async () => {
+    const list = await app.inject({ method: 'GET', url: '/v1/notifications?status=dead', headers: auth('viewer') });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toEqual({ notifications: expect.any(Array) });
+    expect((await app.inject({ method: 'GET', url: '/v1/notifications?status=lost', headers: auth('viewer') })).statusCode).toBe(400);
+    const body = { alert_id: 'a1', channel: 'soc' };
+    expect((await app.inject({ method: 'POST', url: '/v1/notifications/retry', headers: auth('analyst'), payload: body })).statusCode).toBe(403);
+    const r = await app.inject({ method: 'POST', url: '/v1/notifications/retry', headers: auth('admin'), payload: body });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error).toContain('notifier does not run in this process');
+    expect((await app.inject({ method: 'POST', url: '/v1/notifications/retry', headers: auth('admin'), payload: { alert_id: '../x', channel: 'soc' } })).statusCode).toBe(400);
+  });
+});

@@ -27,6 +27,7 @@ let server: http.Server;
 let base = '';
 const received: Received[] = [];
 const hits = new Map<string, number>();
+let recovered = false;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -46,6 +47,8 @@ beforeAll(async () => {
         res.writeHead(400).end('no');
       } else if (path === '/redirect') {
         res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      } else if (path === '/recovering' && !recovered) {
+        res.writeHead(500).end('down');
       } else if (path === '/slow') {
         setTimeout(() => res.writeHead(200).end('late'), 1500);
       } else {
@@ -72,6 +75,7 @@ beforeAll(async () => {
           channel('redirect', '/redirect'),
           channel('slow', '/slow'),
           channel('limited', '/limited', { detectors: ['enumeration'] }),
+          channel('recovering', '/recovering', { detectors: ['credential_stuffing'] }),
           { type: 'webhook', name: 'guarded', url: `${base}/ok`, secret: SECRET },
         ],
       },
@@ -194,5 +198,28 @@ describe('grouping and rate limits', () => {
     expect(after).toHaveLength(2);
     expect(after.filter((b) => b.type === 'alert')).toHaveLength(1);
     expect(after.find((b) => b.type === 'alert_group')).toMatchObject({ reason: 'rate_limit', count: 4 });
+  });
+});
+
+describe('dead letters', () => {
+  it('can be sent again once the receiver is fixed', async () => {
+    const alerts = createClickHouseAlertStore(rt.store);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await alerts.save([{ ...alert('dl-1', 'high'), detector: 'credential_stuffing' }]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('dl-1', 'recovering')?.status;
+    }, (s) => s === 'dead', { what: 'dead-lettered' });
+    expect(await notifier.requeue('dl-1', 'no-such-channel')).toBe(false);
+    recovered = true;
+    // a restarted notifier can requeue what an earlier one dead-lettered
+    const later = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await later.tick();
+    expect(await later.requeue('dl-1', 'recovering')).toBe(true);
+    await waitFor(async () => {
+      await later.tick();
+      return later.state('dl-1', 'recovering')?.status;
+    }, (s) => s === 'sent', { what: 'sent after requeue' });
+    expect(later.state('dl-1', 'recovering')).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });

@@ -1,0 +1,55 @@
+/** Notifications over HTTP: their states (viewer), and a dead-lettered one sent again (admin). */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Store } from '../../shared/clickhouse.js';
+import type { Notifier } from '../../notify/notifier.js';
+import { HttpError } from '../auth.js';
+import type { AuditLog } from '../audit-log.js';
+
+const Row = Type.Object({ alert_id: Type.String(), channel: Type.String(), status: Type.String(), attempts: Type.Integer(), last_error: Type.String(), updated_at: Type.String() });
+
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notifier?: Notifier; audit: AuditLog }> = async (app, opts) => {
+  const { client, db } = opts.store;
+  app.get(
+    '/v1/notifications',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'Notification states, newest first (status=dead: the dead letters)',
+        querystring: Type.Object(
+          { status: Type.Optional(Type.Union(['pending', 'sent', 'dead', 'suppressed'].map((s) => Type.Literal(s)))), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ notifications: Type.Array(Row) }) },
+      },
+    },
+    async (req) => {
+      const rows = await (await client.query({
+        query: `SELECT alert_id, toString(channel) AS channel, toString(status) AS status, attempts, last_error, toString(updated_at) AS updated_at FROM ${db}.notifications FINAL ${req.query.status ? 'WHERE status = {status:String}' : ''} ORDER BY updated_at DESC LIMIT {limit:UInt32}`,
+        query_params: { limit: req.query.limit, ...(req.query.status ? { status: req.query.status } : {}) },
+        format: 'JSONEachRow',
+      })).json<{ alert_id: string; channel: string; status: string; attempts: number | string; last_error: string; updated_at: string }>();
+      return { notifications: rows.map((r) => ({ ...r, attempts: Number(r.attempts) })) };
+    },
+  );
+
+  app.post(
+    '/v1/notifications/retry',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Send a dead-lettered notification again (its receiver is fixed)',
+        body: Type.Object({ alert_id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), channel: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) }, { additionalProperties: false }),
+        response: { 202: Type.Object({ requeued: Type.Boolean() }) },
+      },
+    },
+    async (req, reply) => {
+      if (!opts.notifier) throw new HttpError(409, 'the notifier does not run in this process', 'notify_disabled');
+      const ok = await opts.notifier.requeue(req.body.alert_id, req.body.channel);
+      const who = req.principal!;
+      await opts.audit.record({ key_id: who.id, role: who.role, action: 'notification.retry', target: `${req.body.alert_id}:${req.body.channel}`, detail: '', outcome: ok ? 'ok' : 'refused' });
+      if (!ok) throw new HttpError(404, `no dead-lettered notification of alert ${req.body.alert_id} on channel ${req.body.channel}`, 'not_found');
+      return reply.code(202).send({ requeued: true });
+    },
+  );
+};
