@@ -17,6 +17,7 @@ import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { silenceRoutes } from './routes/silence-routes.js';
+import { keyRoutes } from './routes/key-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { SilenceStore } from '../notify/silence-store.js';
@@ -92,6 +93,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
 
   await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
+  await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });

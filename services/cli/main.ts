@@ -17,6 +17,7 @@ import { demoCommand } from '../demo/demo-command.js';
 import { scoreSeriesCommand } from './score-series-command.js';
 import { notifyTestCommand } from './notify-command.js';
 import { silenceAdd, silenceExpire, silenceList } from './silence-command.js';
+import { keysCreate, keysList, keysRevoke } from './keys-command.js';
 import { startNotifyRole } from '../notify/notify-role.js';
 import { startDetectRole } from '../detect/detect-role.js';
 
@@ -96,6 +97,15 @@ export function buildCli(): Command {
       closeOnSignals(rt);
       startNotifyRole(rt);
     });
+
+  const keys = program.command('keys').description('API keys: create (the secret is printed once), list, revoke');
+  keys
+    .command('create')
+    .requiredOption('--name <name>', 'what the key is for, e.g. "kong-eu gateway"')
+    .addOption(new Option('--role <role>', 'ingest: push logs only; viewer; analyst: + SQL and alert actions; admin: everything').choices(['ingest', 'viewer', 'analyst', 'admin']).makeOptionMandatory())
+    .action(async (o: { name: string; role: 'ingest' | 'viewer' | 'analyst' | 'admin' }) => keysCreate(config(), o.name, o.role));
+  keys.command('list').action(async () => keysList(config()));
+  keys.command('revoke').argument('<id>', 'the key id (the part after gw_)').action(async (id: string) => keysRevoke(config(), id));
 
   const silence = program.command('silence').description('silence notifications for a while (alerts are still stored)');
   silence

@@ -294,3 +294,23 @@ describe('notifications over HTTP', () => {
     expect((await app.inject({ method: 'POST', url: '/v1/notifications/retry', headers: auth('admin'), payload: { alert_id: '../x', channel: 'soc' } })).statusCode).toBe(400);
   });
 });
+
+describe('API keys over HTTP', () => {
+  it('lets an admin create, list and revoke keys; the new key works until revoked; nobody else may', async () => {
+    expect((await app.inject({ method: 'GET', url: '/v1/keys', headers: auth('analyst') })).statusCode).toBe(403);
+    const created = await app.inject({ method: 'POST', url: '/v1/keys', headers: auth('admin'), payload: { name: 'kong-eu', role: 'viewer' } });
+    expect(created.statusCode).toBe(201);
+    const k = created.json() as { id: string; key: string };
+    expect(k.key).toMatch(new RegExp(`^gw_${k.id}_[A-Za-z0-9_-]{43}$`));
+    const listed = (await app.inject({ method: 'GET', url: '/v1/keys', headers: auth('admin') })).json() as { keys: Array<Record<string, unknown>> };
+    expect(listed.keys.find((x) => x.id === k.id)).toMatchObject({ name: 'kong-eu', role: 'viewer', revoked_at: null });
+    expect(JSON.stringify(listed)).not.toContain(k.key.split('_')[2]);
+    const withNew = { authorization: `Bearer ${k.key}` };
+    expect((await app.inject({ method: 'GET', url: '/v1/alerts', headers: withNew })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/keys/${k.id}`, headers: auth('admin') })).json()).toEqual({ revoked: true });
+    expect((await app.inject({ method: 'GET', url: '/v1/alerts', headers: withNew })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/v1/keys', headers: auth('admin'), payload: { name: 'x', role: 'root' } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'DELETE', url: '/v1/keys/000000000000', headers: auth('admin') })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: '/v1/keys/..%2F', headers: auth('admin') })).statusCode).toBe(400);
+  });
+});
