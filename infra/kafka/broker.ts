@@ -126,8 +126,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const cp = `${lib}/*`;
   const jvm = [`-Xmx${opts.heapMb ?? 512}m`, `-Xms${Math.min(opts.heapMb ?? 512, 256)}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(base, 'log4j2.properties')}`];
   if (!existsSync(join(logDir, 'meta.properties'))) {
+    // A base64url id can begin with '-', which the tool's argument parser takes for an option
+    // (one start in 64 failed with a usage message): pass it as `--cluster-id=<id>`.
     const clusterId = randomBytes(16).toString('base64url');
-    const fmt = spawnSync('java', [...jvm, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+    const fmt = spawnSync('java', [...jvm, '-cp', cp, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, `--config=${props}`], { encoding: 'utf8' });
     if (fmt.status !== 0) throw new KafkaSetupError(`formatting the KRaft log dir failed: ${fmt.stderr || fmt.stdout}`);
   }
   const out = createWriteStream(join(base, 'stdout.log'));

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
@@ -58,6 +59,14 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  // OpenAPI from the route schemas; registered before the routes so that it sees them all
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Gatewatch API', version: '1', description: 'Every endpoint but /healthz needs `Authorization: Bearer <API key>` with the role it names.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'gw_<id>_<secret>' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
   await app.register(authPlugin, { keys: deps.keys });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
@@ -72,6 +81,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' }));
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/docs', { config: { role: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   app.get('/readyz', { config: { role: 'viewer' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;

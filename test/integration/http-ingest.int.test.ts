@@ -314,3 +314,17 @@ describe('API keys over HTTP', () => {
     expect((await app.inject({ method: 'DELETE', url: '/v1/keys/..%2F', headers: auth('admin') })).statusCode).toBe(400);
   });
 });
+
+describe('GET /docs', () => {
+  it('serves the OpenAPI document built from the route schemas, to a viewer', async () => {
+    expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(401);
+    const res = await app.inject({ method: 'GET', url: '/docs', headers: auth('viewer') });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { summary?: string }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const path of ['/v1/ingest', '/v1/query', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/ack', '/v1/silences', '/v1/keys', '/v1/detect/score', '/v1/notifications']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.paths['/v1/query']!.post!.summary).toContain('read-only SQL');
+  });
+});
