@@ -94,6 +94,7 @@ export const ConfigSchema = Type.Object(
         queryMaxResultBytes: Type.Integer({ default: 100 * 1_048_576, minimum: 1024 }),
         queryMaxMemoryBytes: Type.Integer({ default: 2 * 1024 ** 3, minimum: 1_048_576 }),
         requestTimeoutMs: Type.Integer({ default: 120_000, minimum: 1000 }),
+        rateLimitPerMin: Type.Integer({ default: 1200, minimum: 1, description: 'requests per API key (or per address without one) per minute' }),
       },
     ),
     enrichment: section(

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
@@ -59,6 +60,20 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  // Per key (the id in `gw_<id>_…`, read without verifying: a flood of bad keys is limited per
+  // id too) or per address without one; standard RateLimit-* headers; /healthz is never limited.
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.config.api.rateLimitPerMin,
+    timeWindow: 60_000,
+    enableDraftSpec: true,
+    keyGenerator: (req) => /^Bearer gw_([0-9a-f]{12})_/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? `ip:${req.ip}`,
+    allowList: (req) => req.url === '/healthz',
+    errorResponseBuilder: (_req, ctx) => {
+      const err = new HttpError(429, `rate limit: ${ctx.max} requests a minute per key; retry in ${ctx.after}`, 'rate_limited');
+      return err;
+    },
+  });
   // OpenAPI from the route schemas; registered before the routes so that it sees them all
   await app.register(swagger, {
     openapi: {

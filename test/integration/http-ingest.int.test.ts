@@ -328,3 +328,26 @@ describe('GET /docs', () => {
     expect(doc.paths['/v1/query']!.post!.summary).toContain('read-only SQL');
   });
 });
+
+describe('rate limits', () => {
+  it('limit each key per minute with RateLimit headers, and leave other keys and /healthz alone', async () => {
+    const limited = await buildApp({ config: { ...rt.config, api: { ...rt.config.api, rateLimitPerMin: 3 } }, store: rt.store, keys: new ApiKeyStore(rt.store), audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [], alerts: createClickHouseAlertStore(rt.store), silences: createSilenceStore(rt.store) });
+    try {
+      const get = (role: string) => limited.inject({ method: 'GET', url: '/v1/alerts', headers: auth(role) });
+      const first = await get('viewer');
+      expect(first.statusCode).toBe(200);
+      expect(first.headers['ratelimit-limit']).toBe('3');
+      expect(first.headers['ratelimit-remaining']).toBe('2');
+      await get('viewer');
+      await get('viewer');
+      const over = await get('viewer');
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ code: 'rate_limited' });
+      expect(over.headers['retry-after']).toBeDefined();
+      expect((await get('analyst')).statusCode).toBe(200); // another key has its own budget
+      for (let i = 0; i < 5; i++) expect((await limited.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
