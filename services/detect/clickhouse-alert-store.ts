@@ -14,10 +14,26 @@ export interface AlertStore {
   list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
   /** the current state of these alerts (unknown ids are left out) */
   byIds(ids: string[]): Promise<Alert[]>;
+  /** alerts newest first (by last_seen, then id), filtered, one page after `after` */
+  search(f: AlertFilter): Promise<Alert[]>;
   /** moves an alert along its lifecycle and records who, when and why */
   transition(id: string, action: LifecycleAction, actor: string, comment: string): Promise<TransitionResult>;
   /** the audit trail of one alert, oldest first */
   events(id: string): Promise<AlertEvent[]>;
+}
+
+export interface AlertFilter {
+  status?: string;
+  severity?: string;
+  detector?: string;
+  entityType?: string;
+  entityValue?: string;
+  /** last_seen at or after / before (ISO) */
+  from?: string;
+  to?: string;
+  /** the position after which the page starts: the last alert of the previous page */
+  after?: { lastSeen: string; id: string };
+  limit: number;
 }
 
 export type LifecycleAction = 'ack' | 'resolve' | 'reopen' | 'auto_resolve';
@@ -167,6 +183,34 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
     async events(id) {
       const rows = await (await client.query({ query: `SELECT toString(at) AS at, actor, action, from_status, to_status, comment FROM ${db}.alert_events WHERE alert_id = {id:String} ORDER BY at`, query_params: { id }, format: 'JSONEachRow' })).json<AlertEvent>();
       return rows.map((r) => ({ ...r, at: toIso(r.at) }));
+    },
+    async search(f) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: f.limit };
+      const add = (cond: string, name: string, value: unknown) => {
+        where.push(cond);
+        params[name] = value;
+      };
+      if (f.status) add('status = {status:String}', 'status', f.status);
+      if (f.severity) add('severity = {severity:String}', 'severity', f.severity);
+      if (f.detector) add('detector = {detector:String}', 'detector', f.detector);
+      if (f.entityType) add('entity_type = {entityType:String}', 'entityType', f.entityType);
+      if (f.entityValue) add('entity_value = {entityValue:String}', 'entityValue', f.entityValue);
+      if (f.from) add("last_seen >= parseDateTime64BestEffort({from:String}, 3, 'UTC')", 'from', f.from);
+      if (f.to) add("last_seen < parseDateTime64BestEffort({to:String}, 3, 'UTC')", 'to', f.to);
+      if (f.after) {
+        where.push("(last_seen, id) < (parseDateTime64BestEffort({afterSeen:String}, 3, 'UTC'), {afterId:String})");
+        params.afterSeen = f.after.lastSeen;
+        params.afterId = f.after.id;
+      }
+      const rows = await (
+        await client.query({
+          query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_seen DESC, id DESC LIMIT {limit:UInt32}`,
+          query_params: params,
+          format: 'JSONEachRow',
+        })
+      ).json<AlertRow>();
+      return rows.map(fromRow);
     },
     async byIds(ids) {
       if (ids.length === 0) return [];

@@ -351,3 +351,33 @@ describe('rate limits', () => {
     }
   });
 });
+
+describe('GET /v1/alerts filters and pages', () => {
+  it('filters, orders newest first and pages with a cursor without gaps or repeats', async () => {
+    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const base = Date.UTC(2026, 10, 28, 10);
+    const make = (i: number) => {
+      const t = new Date(base + i * 60_000).toISOString();
+      return { id: `page-${i}`, detector: 'pager_test', severity: (i % 2 ? 'high' : 'low') as 'high' | 'low', entity: { type: 'ip' as const, value: `192.0.2.${i}` }, window: { start: t, end: t }, observed: i, expected: 0, score: 1, summary: `p${i}`, owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open' as const, windows: 1, first_seen: t, last_seen: t };
+    };
+    await store(rt.store).save(Array.from({ length: 7 }, (_, i) => make(i)));
+    const page = async (qs: string) => (await app.inject({ method: 'GET', url: `/v1/alerts?detector=pager_test&${qs}`, headers: auth('viewer') })).json() as { alerts: Array<{ id: string }>; next_cursor: string | null };
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const p = await page(`limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      ids.push(...p.alerts.map((a) => a.id));
+      cursor = p.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(ids).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
+    expect((await page('severity=high')).alerts.map((a) => a.id)).toEqual(['page-5', 'page-3', 'page-1']);
+    expect((await page('entity_type=ip&entity_value=192.0.2.4')).alerts.map((a) => a.id)).toEqual(['page-4']);
+    expect((await page(`from=${new Date(base + 5 * 60_000).toISOString()}`)).alerts.map((a) => a.id)).toEqual(['page-6', 'page-5']);
+    const bad = await app.inject({ method: 'GET', url: '/v1/alerts?cursor=bm90LWEtY3Vyc29y', headers: auth('viewer') });
+    expect(bad.statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/v1/alerts?severity=apocalyptic', headers: auth('viewer') })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: "/v1/alerts?detector=x'%20OR%201=1", headers: auth('viewer') })).statusCode).toBe(400);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AlertSchema, ALERT_STATUSES } from '../../../schemas/alert-schema.js';
+import { AlertSchema, ALERT_STATUSES, ENTITY_TYPES, SEVERITIES } from '../../../schemas/alert-schema.js';
 import type { AlertStore } from '../../detect/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../../detect/detection-runner.js';
 import { HttpError } from '../auth.js';
@@ -30,15 +30,50 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'Alerts, newest first',
+        summary: 'Alerts, newest first, filtered; pages follow next_cursor',
         querystring: Type.Object(
-          { status: Type.Optional(Type.Union(ALERT_STATUSES.map((s) => Type.Literal(s)))), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          {
+            status: Type.Optional(Type.Union(ALERT_STATUSES.map((s) => Type.Literal(s)))),
+            severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
+            detector: Type.Optional(Type.String({ pattern: '^[a-z_]{1,64}$' })),
+            entity_type: Type.Optional(Type.Union(ENTITY_TYPES.map((s) => Type.Literal(s)))),
+            entity_value: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+            from: Type.Optional(Type.String({ format: 'date-time', description: 'last_seen at or after' })),
+            to: Type.Optional(Type.String({ format: 'date-time', description: 'last_seen before' })),
+            cursor: Type.Optional(Type.String({ maxLength: 300, description: 'next_cursor of the previous page' })),
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ alerts: Type.Array(AlertSchema) }) },
+        response: { 200: Type.Object({ alerts: Type.Array(AlertSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }) },
       },
     },
-    async (req) => ({ alerts: await opts.alerts.list({ limit: req.query.limit, ...(req.query.status ? { status: req.query.status } : {}) }) }),
+    async (req) => {
+      const q = req.query;
+      let after: { lastSeen: string; id: string } | undefined;
+      if (q.cursor) {
+        const decoded = Buffer.from(q.cursor, 'base64url').toString('utf8');
+        const bar = decoded.indexOf('|');
+        const lastSeen = decoded.slice(0, bar);
+        const id = decoded.slice(bar + 1);
+        if (bar < 0 || Number.isNaN(Date.parse(lastSeen)) || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new HttpError(400, 'cursor is not one this API gave out', 'invalid_cursor');
+        after = { lastSeen, id };
+      }
+      const alerts = await opts.alerts.search({
+        limit: q.limit,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.severity ? { severity: q.severity } : {}),
+        ...(q.detector ? { detector: q.detector } : {}),
+        ...(q.entity_type ? { entityType: q.entity_type } : {}),
+        ...(q.entity_value ? { entityValue: q.entity_value } : {}),
+        ...(q.from ? { from: q.from } : {}),
+        ...(q.to ? { to: q.to } : {}),
+        ...(after ? { after } : {}),
+      });
+      const last = alerts[alerts.length - 1];
+      const next = alerts.length === q.limit && last ? Buffer.from(`${last.last_seen}|${last.id}`).toString('base64url') : null;
+      return { alerts, next_cursor: next };
+    },
   );
 
   const Id = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
