@@ -18,6 +18,7 @@ import { authPlugin, HttpError } from './auth.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { alertStreamRoute } from './routes/alert-stream-route.js';
 import { silenceRoutes } from './routes/silence-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
@@ -121,6 +122,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
+  await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids) });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

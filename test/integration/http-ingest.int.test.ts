@@ -381,3 +381,43 @@ describe('GET /v1/alerts filters and pages', () => {
     expect((await app.inject({ method: 'GET', url: "/v1/alerts?detector=x'%20OR%201=1", headers: auth('viewer') })).statusCode).toBe(400);
   });
 });
+
+describe('GET /v1/alerts/stream', () => {
+  async function readUntil(res: Response, want: (text: string) => boolean, ms = 10_000): Promise<string> {
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + ms;
+    while (!want(text) && Date.now() < deadline) {
+      const r = await Promise.race([reader.read(), new Promise<{ done: true; value: undefined }>((ok) => setTimeout(() => ok({ done: true, value: undefined }), deadline - Date.now()))]);
+      if (r.done) break;
+      text += dec.decode(r.value);
+    }
+    await reader.cancel().catch(() => undefined);
+    return text;
+  }
+
+  it('streams new alerts as server-sent events to a viewer, and resumes from Last-Event-ID', async () => {
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/alerts/stream`;
+    expect((await fetch(url)).status).toBe(401);
+    const ctl = new AbortController();
+    const res = await fetch(url, { headers: auth('viewer'), signal: ctl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const t = new Date().toISOString();
+    setTimeout(() => void store(rt.store).save([{ id: 'sse-1', detector: 'volume', severity: 'high', entity: { type: 'route', value: '/v1/x' }, window: { start: t, end: t }, observed: 9, expected: 1, score: 9, summary: 'flood', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: t, last_seen: t }]), 300);
+    const text = await readUntil(res, (s) => s.includes('"id":"sse-1"'));
+    ctl.abort();
+    const m = /id: (\d+)\nevent: alert\ndata: (\{.*"id":"sse-1".*\})\n/.exec(text);
+    expect(m, text).not.toBeNull();
+    expect(JSON.parse(m![2]!)).toMatchObject({ id: 'sse-1', detector: 'volume', summary: 'flood' });
+
+    // a client that lost the connection just before that event gets it again
+    const ctl2 = new AbortController();
+    const again = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': String(Number(m![1]) - 1) }, signal: ctl2.signal });
+    expect(await readUntil(again, (s) => s.includes('"id":"sse-1"'))).toContain('"id":"sse-1"');
+    ctl2.abort();
+    expect((await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': 'nope' } })).status).toBe(400);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * GET /v1/alerts/stream: server-sent events, one `alert` event per new or changed alert
+ * version, newest state. Resumable: each event's id is its version position, and a client
+ * that reconnects with Last-Event-ID gets everything after it. A comment line every 15 s
+ * keeps proxies from closing an idle stream.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Store } from '../../shared/clickhouse.js';
+import { HttpError } from '../auth.js';
+
+const POLL_MS = 1000;
+const HEARTBEAT_MS = 15_000;
+
+export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: (ids: string[]) => Promise<Array<{ id: string }>> }> = async (app, opts) => {
+  const { client, db } = opts.store;
+  app.get('/v1/alerts/stream', { config: { role: 'viewer' }, schema: { summary: 'New and changed alerts as server-sent events (resumable with Last-Event-ID)' } }, async (req, reply) => {
+    const last = req.headers['last-event-id'];
+    let cursor = 0; // version of the last alert row sent
+    if (typeof last === 'string' && last !== '') {
+      if (!/^\d{1,20}$/.test(last)) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
+      cursor = Number(last);
+    } else {
+      const [r] = await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.alerts`, format: 'JSONEachRow' })).json<{ v: number | string }>();
+      cursor = Number(r?.v ?? 0);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': gatewatch alert stream\nretry: 3000\n\n');
+    let open = true;
+    req.raw.on('close', () => {
+      open = false;
+    });
+    let lastBeat = Date.now();
+    while (open) {
+      try {
+        const rows = await (await client.query({
+          query: `SELECT id, version FROM ${db}.alerts WHERE version > {cursor:UInt64} ORDER BY version LIMIT 500`,
+          query_params: { cursor },
+          format: 'JSONEachRow',
+        })).json<{ id: string; version: number | string }>();
+        if (rows.length) {
+          const alerts = new Map((await opts.byIds([...new Set(rows.map((r) => r.id))])).map((a) => [a.id, a]));
+          for (const r of rows) {
+            const a = alerts.get(r.id);
+            if (a && open) res.write(`id: ${r.version}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+            cursor = Math.max(cursor, Number(r.version));
+          }
+        } else if (Date.now() - lastBeat > HEARTBEAT_MS) {
+          res.write(`: ${new Date().toISOString()}\n\n`);
+          lastBeat = Date.now();
+        }
+      } catch (err) {
+        req.log.warn({ err }, 'alert stream poll failed');
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    res.end();
+  });
+};
