@@ -281,4 +281,25 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (alert_id, at)`,
     ],
   },
+  {
+    version: 8,
+    name: 'notification channels added through the API',
+    statements: ({ db }) => [
+      // One row per change; the highest version of a name is its state. `sealed` is the whole
+      // channel encrypted (AES-256-GCM, key derived from the fingerprint key): its secrets are
+      // not readable from the table.
+      `CREATE TABLE IF NOT EXISTS ${db}.channels
+      (
+        name       String,
+        type       LowCardinality(String),
+        sealed     String,
+        updated_by String,
+        updated_at DateTime64(3, 'UTC'),
+        deleted    UInt8,
+        version    UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY name`,
+    ],
+  },
 ];

@@ -22,6 +22,11 @@ import { alertStreamRoute } from './routes/alert-stream-route.js';
 import { silenceRoutes } from './routes/silence-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
+import { seriesRoutes } from './routes/series-routes.js';
+import { channelRoutes } from './routes/channel-routes.js';
+import { createChannelStore, type ChannelStore } from '../notify/channel-store.js';
+import { deliver as realDeliver, type Deliver } from '../notify/deliver.js';
+import { fingerprintKey } from '../ingest/build-pipeline.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { SilenceStore } from '../notify/silence-store.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
@@ -45,6 +50,10 @@ export interface ApiDeps {
   runner?: DetectionRunner;
   silences: SilenceStore;
   notifier?: Notifier;
+  /** notification channels (default: the config file's plus those stored through the API) */
+  channels?: ChannelStore;
+  /** how a channel test is sent (default: for real) */
+  deliver?: Deliver;
 }
 
 export type App = FastifyInstance;
@@ -122,6 +131,9 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
+  await app.register(seriesRoutes, { store: deps.store });
+  const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
+  await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
   await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids) });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;

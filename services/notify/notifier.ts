@@ -60,7 +60,12 @@ export interface NotifierDeps {
   now?: () => number;
   /** one delivery attempt (webhook or e-mail) */
   deliver?: Deliver;
+  /** the channels in force (default: the config file's); read again every few seconds */
+  channels?: () => Promise<Channel[]>;
 }
+
+/** how long a read of the channels is reused */
+const CHANNELS_TTL_MS = 2000;
 
 export function createNotifier(deps: NotifierDeps) {
   const { config, store, log } = deps;
@@ -68,7 +73,30 @@ export function createNotifier(deps: NotifierDeps) {
   const now = deps.now ?? Date.now;
   const send = deps.deliver ?? realDeliver;
   const silenceStore = deps.silences ?? createSilenceStore(store, now);
-  const channels = config.notify.channels;
+  let channels: Channel[] = config.notify.channels.filter((c) => c.enabled !== false);
+  let channelsReadAt = 0;
+  /** Channels added, changed or removed through the API take effect here, within seconds. */
+  async function refreshChannels(): Promise<void> {
+    if (!deps.channels || now() - channelsReadAt < CHANNELS_TTL_MS) return;
+    const before = new Set(channels.map((c) => c.name));
+    const previousRead = channelsReadAt;
+    channels = await deps.channels();
+    channelsReadAt = now();
+    // a channel added since the last read gets the alerts since that read: look at them again
+    // (notifications are per channel, so the other channels are not sent anything twice)
+    if (loaded && previousRead && channels.some((c) => !before.has(c.name))) {
+      const since = chTime(previousRead - 1000);
+      if (since < cursor) cursor = since;
+    }
+    const byName = new Map(channels.map((c) => [c.name, c]));
+    for (const [key, n] of known) {
+      if (n.status !== 'pending') continue;
+      const c = byName.get(n.channel.name);
+      // a removed (or disabled) channel's pending notifications stay pending in the table and are picked up if it comes back
+      if (c) n.channel = c;
+      else known.delete(key);
+    }
+  }
   const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
   // settled before this process started: their keys, so that an alert updated later is not sent again
   const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
@@ -233,7 +261,9 @@ export function createNotifier(deps: NotifierDeps) {
     if (busy) return;
     busy = true;
     try {
+      await refreshChannels();
       if (!loaded) await load();
+      // (with no channel too: the cursor moves on, so a channel added later starts from now)
       await discover();
       const due = [...known.values()].filter((n) => n.status === 'pending' && n.nextAt <= now());
       const byChannel = new Map<string, Notification[]>();
@@ -270,6 +300,7 @@ export function createNotifier(deps: NotifierDeps) {
      * Returns false when there is no such dead notification.
      */
     async requeue(alertId: string, channelName: string): Promise<boolean> {
+      await refreshChannels();
       const key = `${alertId}\0${channelName}`;
       let n = known.get(key);
       if (!n && settledBefore.get(key)?.status === 'dead') {

@@ -3,16 +3,19 @@ import type { Runtime } from '../shared/runtime.js';
 import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
 import { createNotifier, type Notifier } from './notifier.js';
 import { closeEmailTransports } from './email-sender.js';
+import { createChannelStore } from './channel-store.js';
+import { fingerprintKey } from '../ingest/build-pipeline.js';
 
 export function startNotifyRole(rt: Runtime): Notifier | undefined {
   const { config, log } = rt;
-  if (!config.notify.enabled || config.notify.channels.length === 0) {
-    log.info('no notification channels configured: alerts are stored, not sent');
+  if (!config.notify.enabled) {
+    log.info('notifications are disabled (notify.enabled: false): alerts are stored, not sent');
     return undefined;
   }
-  const notifier = createNotifier({ config, store: rt.store, alerts: createClickHouseAlertStore(rt.store), log: log.child({ component: 'notify' }) });
+  const channels = createChannelStore({ store: rt.store, configChannels: config.notify.channels, fingerprintKey: fingerprintKey(config, log), log });
+  const notifier = createNotifier({ config, store: rt.store, alerts: createClickHouseAlertStore(rt.store), log: log.child({ component: 'notify' }), channels: () => channels.channels() });
   notifier.start();
-  log.info({ channels: config.notify.channels.map((c) => c.name) }, 'notifier started');
+  log.info({ configChannels: config.notify.channels.map((c) => c.name) }, 'notifier started (channels added through the API are picked up within seconds)');
   rt.onClose('notify', async () => {
     await notifier.stop();
     closeEmailTransports();

@@ -421,3 +421,167 @@ describe('GET /v1/alerts/stream', () => {
     expect((await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': 'nope' } })).status).toBe(400);
   });
 });
+
+describe('GET /v1/series, /v1/top, /v1/events', () => {
+  const day = Date.UTC(2026, 9, 5); // a day no other test writes to
+  const at = (min: number, sec = 0) => new Date(day + min * 60_000 + sec * 1000).toISOString();
+  beforeAll(async () => {
+    const lines: string[] = [];
+    // /series/ping: 3 requests at minute 0 (one 503), 1 at minute 1, 2 at minute 7 (one 401 from 198.51.100.9)
+    const ev = (min: number, sec: number, status: number, ip = '192.0.2.10', latency = 10) =>
+      JSON.stringify({ timestamp: at(min, sec), method: 'GET', url: 'https://series.example/series/ping', status_code: status, duration_ms: latency, client_ip: ip, user_agent: 'series-test', gateway: 'series-gw' });
+    lines.push(ev(0, 1, 200), ev(0, 2, 200, '192.0.2.10', 30), ev(0, 3, 503), ev(1, 0, 200), ev(7, 0, 200), ev(7, 30, 401, '198.51.100.9'));
+    const res = await app.inject({ method: 'POST', url: '/v1/ingest', headers: { ...auth('ingest'), 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+    expect(res.json()).toMatchObject({ stored: 6 });
+    // a learnt baseline for the route: median 2 a 5-minute slot, every hour
+    await rt.store.client.insert({ table: 'baselines', format: 'JSONEachRow', values: [{ metric: 'route_requests', entity: '/series/ping', bucket: 255, median: 2, mad: 0, p95: 3, ewma: 2, samples: 500, computed_at: '2026-10-05 00:00:00', version: 1 }] });
+  });
+  const get = (url: string, role = 'viewer') => app.inject({ method: 'GET', url, headers: auth(role) });
+
+  it('gives per-step series for a route, zero-filled, with the baseline band', async () => {
+    const res = await get(`/v1/series?entity_type=route&entity=/series/ping&metric=requests&metric=errors_5xx&metric=latency_p95&from=${at(0)}&to=${at(10)}&step=300`);
+    expect(res.statusCode, res.body).toBe(200);
+    const s = res.json();
+    expect(s).toMatchObject({ entity_type: 'route', entity: '/series/ping', step_sec: 300, t: [day, day + 300_000] });
+    expect(s.series.requests).toEqual([4, 2]);
+    expect(s.series.errors_5xx).toEqual([1, 0]);
+    expect(s.series.latency_p95[0]).toBeGreaterThan(10);
+    // median 2 per slot, σ floored at √2: band 2 ± 3√2
+    expect(s.baselines.requests.median).toEqual([2, 2]);
+    expect(s.baselines.requests.upper[0]).toBeCloseTo(2 + 3 * Math.SQRT2, 6);
+    expect(s.baselines.requests.lower[0]).toBe(0);
+    expect(s.baselines.errors_5xx).toBeUndefined();
+    const minutes = (await get(`/v1/series?entity_type=route&entity=/series/ping&from=${at(0)}&to=${at(3)}`)).json();
+    expect(minutes.step_sec).toBe(60);
+    expect(minutes.series.requests).toEqual([3, 1, 0]);
+    expect(minutes.baselines.requests.median[0]).toBeCloseTo(0.4, 6);
+  });
+
+  it('gives IP series and refuses what cannot be drawn', async () => {
+    const ip = (await get(`/v1/series?entity_type=ip&entity=198.51.100.9&metric=requests&metric=failures&from=${at(0)}&to=${at(10)}&step=600`)).json();
+    expect(ip.series).toEqual({ requests: [1], failures: [1] });
+    for (const [url, code] of [
+      [`/v1/series?entity_type=ip&entity=x'%20OR%201=1&from=${at(0)}&to=${at(10)}`, 'invalid_entity'],
+      [`/v1/series?entity_type=route&from=${at(0)}&to=${at(10)}`, 'invalid_entity'],
+      [`/v1/series?entity_type=principal&entity=alice&metric=errors_5xx`, 'invalid_metric'],
+      [`/v1/series?metric=rows_in_system_users`, 'invalid_request'],
+      [`/v1/series?from=${at(10)}&to=${at(0)}`, 'invalid_range'],
+      [`/v1/series?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`, 'invalid_range'],
+      [`/v1/series?step=90`, 'invalid_step'],
+      [`/v1/series?step=60&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`, 'invalid_step'],
+    ] as const) {
+      const r = await get(url);
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().code, url).toBe(code);
+    }
+    expect((await get('/v1/series', 'ingest')).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/v1/series' })).statusCode).toBe(401);
+  });
+
+  it('ranks the top routes and IPs of a range, and lists one entity\'s requests', async () => {
+    const top = (await get(`/v1/top?dimension=ip&from=${at(0)}&to=${at(10)}`)).json();
+    expect(top.rows).toEqual([
+      { key: '192.0.2.10', requests: 5, failures: 0, errors_5xx: 1, country: expect.any(String) },
+      { key: '198.51.100.9', requests: 1, failures: 1, errors_5xx: 0, country: expect.any(String) },
+    ]);
+    const byFailures = (await get(`/v1/top?dimension=route&by=failures&limit=1&from=${at(0)}&to=${at(10)}`)).json();
+    expect(byFailures.rows).toEqual([{ key: '/series/ping', requests: 6, failures: 1, errors_5xx: 1 }]);
+    expect((await get('/v1/top?dimension=system.users')).statusCode).toBe(400);
+    const evRes = await get(`/v1/events?entity_type=ip&entity=198.51.100.9&from=${at(0)}&to=${at(10)}`);
+    expect(evRes.statusCode, evRes.body).toBe(200);
+    const ev = evRes.json();
+    expect(ev.events).toHaveLength(1);
+    expect(ev.events[0]).toMatchObject({ client_ip: '198.51.100.9', status: 401, route: '/series/ping', gateway: 'series-gw' });
+    expect(ev.countries).toHaveLength(1);
+  });
+});
+
+describe('channels over HTTP', () => {
+  it('lets an admin add, read, replace, test and delete a webhook channel; secrets are write-only and sealed at rest', async () => {
+    const { createServer } = await import('node:http');
+    const { verifyWebhook } = await import('../../services/notify/webhook-signature.js');
+    const received: Array<{ headers: Record<string, unknown>; body: string }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    try {
+      const send = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, role: string, payload?: unknown) => app.inject({ method, url: path, headers: auth(role), ...(payload !== undefined ? { payload: payload as object } : {}) });
+      const spec = { type: 'webhook', name: 'soc-hook', url, allowPrivate: true, minSeverity: 'high', headers: { 'X-Receiver-Token': 'receiver-token-5b2d9c' } };
+      for (const role of ['viewer', 'analyst', 'ingest']) expect((await send('POST', '/v1/channels', role, spec)).statusCode).toBe(403);
+      expect((await send('GET', '/v1/channels', 'analyst')).statusCode).toBe(403);
+
+      const created = await send('POST', '/v1/channels', 'admin', spec);
+      expect(created.statusCode, created.body).toBe(201);
+      const secret = created.json().secret as string;
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(created.json().channel).toMatchObject({ name: 'soc-hook', secret: '[REDACTED:secret]', headers: { 'X-Receiver-Token': '[REDACTED:secret]' } });
+      expect((await send('POST', '/v1/channels', 'admin', spec)).statusCode).toBe(409);
+
+      const listed = (await send('GET', '/v1/channels', 'admin')).json().channels as Array<{ channel: { name: string }; source: string }>;
+      expect(listed.find((c) => c.channel.name === 'soc-hook')).toMatchObject({ source: 'api', updated_by: expect.any(String) });
+      const one = await send('GET', '/v1/channels/soc-hook', 'admin');
+      expect(one.body).not.toContain(secret);
+      expect(one.body).not.toContain('receiver-token-5b2d9c');
+      // at rest: neither the secret, the header token nor even the URL is readable from the table
+      const raw = JSON.stringify(await rows('SELECT * FROM channels'));
+      for (const s of [secret, 'receiver-token-5b2d9c', url]) expect(raw).not.toContain(s);
+
+      // a replacement that sends the marker back keeps the secret; the test message is signed with it
+      const replaced = await send('PUT', '/v1/channels/soc-hook', 'admin', { ...spec, minSeverity: 'medium', secret: '[REDACTED:secret]', headers: { 'X-Receiver-Token': '[REDACTED:secret]' } });
+      expect(replaced.statusCode, replaced.body).toBe(200);
+      expect(replaced.json().channel.minSeverity).toBe('medium');
+      const tested = await send('POST', '/v1/channels/soc-hook/test', 'admin');
+      expect(tested.json()).toMatchObject({ delivered: true, status: 204 });
+      expect(received).toHaveLength(1);
+      const h = received[0]!.headers;
+      expect(h['x-receiver-token']).toBe('receiver-token-5b2d9c');
+      expect(verifyWebhook(secret, String(h['x-gatewatch-signature']), String(h['x-gatewatch-timestamp']), received[0]!.body, Math.floor(Date.now() / 1000))).toBe(true);
+
+      // bad channels: each a 400 that names what is wrong, nothing stored
+      for (const [bad, says] of [
+        [{ type: 'sms', name: 'x1', to: '+1555' }, 'type must be'],
+        [{ type: 'webhook', name: 'x2', url: 'ftp://example.com/' }, '/url'],
+        [{ type: 'webhook', name: 'x3', url: 'https://example.com/', secret: 'short' }, '/secret'],
+        [{ type: 'webhook', name: 'x4', url: 'https://example.com/', color: 'red' }, 'color'],
+        [{ type: 'email', name: 'x5', to: ['soc@example.com'] }, '/smtp'],
+        [{ type: 'webhook', name: '../etc', url: 'https://example.com/' }, '/name'],
+      ] as const) {
+        const r = await send('POST', '/v1/channels', 'admin', bad);
+        expect(r.statusCode, JSON.stringify(bad)).toBe(400);
+        expect(r.json().error, JSON.stringify(bad)).toContain(says);
+      }
+      expect((await send('PUT', '/v1/channels/nope', 'admin', spec)).statusCode).toBe(404);
+      expect((await send('PUT', '/v1/channels/soc-hook', 'admin', { ...spec, name: 'other' })).statusCode).toBe(400);
+      expect((await send('GET', '/v1/channels/..%2F..%2Fetc', 'admin')).statusCode).toBe(400);
+
+      expect((await send('DELETE', '/v1/channels/soc-hook', 'analyst')).statusCode).toBe(403);
+      expect((await send('DELETE', '/v1/channels/soc-hook', 'admin')).json()).toEqual({ deleted: true });
+      expect((await send('GET', '/v1/channels/soc-hook', 'admin')).statusCode).toBe(404);
+      expect((await send('DELETE', '/v1/channels/soc-hook', 'admin')).statusCode).toBe(404);
+      const audit = await rows<{ action: string }>("SELECT action FROM audit_log WHERE target = 'soc-hook' ORDER BY at");
+      expect(audit.map((a) => a.action)).toEqual(['channel.create', 'channel.replace', 'channel.test', 'channel.delete']);
+      expect(JSON.stringify(await rows("SELECT * FROM audit_log WHERE target = 'soc-hook'"))).not.toContain(secret);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('keeps config-file channels read-only', async () => {
+    const { createChannelStore } = await import('../../services/notify/channel-store.js');
+    const configChannel = { type: 'webhook' as const, name: 'from-file', url: 'https://example.com/h', secret: 'a-config-file-secret-123456' };
+    const store = createChannelStore({ store: rt.store, configChannels: [configChannel], fingerprintKey: 'k'.repeat(32), log: silentLog });
+    await expect(store.put({ ...configChannel, minSeverity: 'low' }, 'test')).rejects.toThrow(/config file/);
+    await expect(store.remove('from-file', 'test')).rejects.toThrow(/config file/);
+    expect((await store.list())[0]).toMatchObject({ source: 'config', channel: { name: 'from-file' } });
+    // sealed under another key: skipped, not shown garbled
+    await createChannelStore({ store: rt.store, configChannels: [], fingerprintKey: 'other'.repeat(8), log: silentLog }).put({ type: 'webhook', name: 'other-key', url: 'https://example.com/o', secret: 'another-secret-1234567' }, 'test');
+    expect((await store.list()).map((c) => c.channel.name)).not.toContain('other-key');
+  });
+});

@@ -223,3 +223,37 @@ describe('dead letters', () => {
     expect(later.state('dl-1', 'recovering')).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });
+
+describe('channels added through the API', () => {
+  it('are picked up by a running notifier within seconds, from then on, and dropped when removed', async () => {
+    const { createChannelStore } = await import('../../services/notify/channel-store.js');
+    const alerts = createClickHouseAlertStore(rt.store);
+    const channels = createChannelStore({ store: rt.store, configChannels: [], fingerprintKey: 'f'.repeat(32), log: silentLog });
+    const config = { ...rt.config, notify: { ...rt.config.notify, channels: [] } };
+    const notifier = createNotifier({ config, store: rt.store, alerts, log: silentLog, channels: () => channels.channels() });
+    const mine = (id: string) => ({ ...alert(id, 'high'), detector: 'api_channel_test' });
+    await notifier.tick();
+    await alerts.save([mine('api-ch-before')]);
+    await new Promise((r) => setTimeout(r, 2100));
+    await notifier.tick(); // (channels read again: still none)
+    await channels.put({ type: 'webhook', name: 'added', url: `${base}/added`, secret: SECRET, allowPrivate: true, detectors: ['api_channel_test'] }, 'test');
+    await alerts.save([mine('api-ch-after')]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('api-ch-after', 'added')?.status;
+    }, (s) => s === 'sent', { what: 'delivered through the added channel', timeoutMs: 10_000 });
+    const got = received.filter((r) => r.path === '/added');
+    expect(got).toHaveLength(1);
+    expect(got[0]!.verified).toBe(true);
+    expect(JSON.parse(got[0]!.body).alert.id).toBe('api-ch-after');
+    // an alert older than the channel is history, not news
+    expect(notifier.state('api-ch-before', 'added')).toBeUndefined();
+
+    await channels.remove('added', 'test');
+    await new Promise((r) => setTimeout(r, 2100));
+    await alerts.save([mine('api-ch-removed')]);
+    for (let i = 0; i < 5; i++) await notifier.tick();
+    expect(notifier.state('api-ch-removed', 'added')).toBeUndefined();
+    expect(received.filter((r) => r.path === '/added')).toHaveLength(1);
+  });
+});
