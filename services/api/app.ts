@@ -23,6 +23,7 @@ import { silenceRoutes } from './routes/silence-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
 import { seriesRoutes } from './routes/series-routes.js';
+import { registerDashboard } from './dashboard-static.js';
 import { channelRoutes } from './routes/channel-routes.js';
 import { createChannelStore, type ChannelStore } from '../notify/channel-store.js';
 import { deliver as realDeliver, type Deliver } from '../notify/deliver.js';
@@ -106,6 +107,8 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' }));
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/v1/me', { config: { role: 'viewer' }, schema: { summary: 'Who the presented key is: id, name and role' } }, async (req) => req.principal);
+  registerDashboard(app);
   app.get('/docs', { config: { role: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   app.get('/readyz', { config: { role: 'viewer' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};

@@ -439,13 +439,14 @@ describe('GET /v1/series, /v1/top, /v1/events', () => {
   const get = (url: string, role = 'viewer') => app.inject({ method: 'GET', url, headers: auth(role) });
 
   it('gives per-step series for a route, zero-filled, with the baseline band', async () => {
-    const res = await get(`/v1/series?entity_type=route&entity=/series/ping&metric=requests&metric=errors_5xx&metric=latency_p95&from=${at(0)}&to=${at(10)}&step=300`);
+    const res = await get(`/v1/series?entity_type=route&entity=/series/ping&metric=requests&metric=errors_5xx&metric=latency_p95&metric=latency_avg&from=${at(0)}&to=${at(10)}&step=300`);
     expect(res.statusCode, res.body).toBe(200);
     const s = res.json();
     expect(s).toMatchObject({ entity_type: 'route', entity: '/series/ping', step_sec: 300, t: [day, day + 300_000] });
     expect(s.series.requests).toEqual([4, 2]);
     expect(s.series.errors_5xx).toEqual([1, 0]);
     expect(s.series.latency_p95[0]).toBeGreaterThan(10);
+    expect(s.series.latency_avg).toEqual([15, 10]);
     // median 2 per slot, σ floored at √2: band 2 ± 3√2
     expect(s.baselines.requests.median).toEqual([2, 2]);
     expect(s.baselines.requests.upper[0]).toBeCloseTo(2 + 3 * Math.SQRT2, 6);

@@ -148,7 +148,7 @@ const TOP_DIMENSIONS = {
   gateway: { table: 'rollup_route_1m', key: 'toString(gateway)', extra: 'sum(errors_5xx) AS errors_5xx' },
   ip: { table: 'rollup_ip_1m', key: "replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:', '')", extra: 'sum(errors_5xx) AS errors_5xx, anyLast(country) AS country' },
   principal: { table: 'rollup_principal_1m', key: 'principal_id', extra: 'uniqExactMerge(countries) AS countries' },
-  country: { table: 'rollup_route_country_1m', key: 'toString(country)', extra: '0 AS errors_5xx' },
+  country: { table: 'rollup_route_country_1m', key: 'toString(country)', extra: '' },
 } as const;
 
 export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, opts) => {
@@ -195,13 +195,14 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       const fill = async (names: string[], query: string) => {
         const got = await rows<Record<string, string | number>>(query, params);
         const at = new Map(got.map((r) => [Number(r.t) * 1000, r]));
-        for (const n of names) series[n] = times.map((t) => Number(at.get(t)?.[n] ?? 0));
+        // (output aliases are m_<metric>: an alias named like a column would shadow it in the other expressions)
+        for (const n of names) series[n] = times.map((t) => Number(at.get(t)?.[`m_${n}`] ?? 0));
       };
       const fromRollup = metrics.filter((m) => m !== 'latency_p95');
       if (fromRollup.length) {
         await fill(
           fromRollup,
-          `SELECT toUnixTimestamp(toStartOfInterval(minute, INTERVAL {step:UInt32} SECOND)) AS t, ${fromRollup.map((m) => `${source.metrics[m]} AS ${m}`).join(', ')}
+          `SELECT toUnixTimestamp(toStartOfInterval(minute, INTERVAL {step:UInt32} SECOND)) AS t, ${fromRollup.map((m) => `${source.metrics[m]} AS m_${m}`).join(', ')}
            FROM ${db}.${source.table}
            WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})${source.where ? ` AND ${source.where}` : ''}
            GROUP BY t ORDER BY t`,
@@ -211,7 +212,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
         const where = EVENT_WHERE[q.entity_type];
         await fill(
           ['latency_p95'],
-          `SELECT toUnixTimestamp(toStartOfInterval(event_time, INTERVAL {step:UInt32} SECOND)) AS t, quantileTDigest(0.95)(latency_ms) AS latency_p95
+          `SELECT toUnixTimestamp(toStartOfInterval(event_time, INTERVAL {step:UInt32} SECOND)) AS t, quantileTDigest(0.95)(latency_ms) AS m_latency_p95
            FROM ${db}.events
            WHERE event_time >= toDateTime64({from:UInt32}, 3) AND event_time < toDateTime64({to:UInt32}, 3)${where ? ` AND ${where}` : ''}
            GROUP BY t ORDER BY t`,
@@ -257,7 +258,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       const { from, to } = rangeOf(q);
       const d = TOP_DIMENSIONS[q.dimension as keyof typeof TOP_DIMENSIONS];
       const got = await rows<Record<string, string | number>>(
-        `SELECT ${d.key} AS key, sum(requests) AS requests, sum(failures) AS failures, ${d.extra}
+        `SELECT ${d.key} AS key, sum(requests) AS requests, sum(failures) AS failures${d.extra ? `, ${d.extra}` : ''}
          FROM ${db}.${d.table}
          WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
          GROUP BY key ORDER BY ${q.by === 'failures' ? 'failures' : 'requests'} DESC, key LIMIT {limit:UInt32}`,

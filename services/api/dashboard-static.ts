@@ -1,0 +1,77 @@
+/**
+ * The dashboard: a single-page app built into dashboards/dist at `npm install` (see
+ * dashboards/build.mjs), served here from memory. Only the files the build wrote are served
+ * (no path from a request ever reaches the file system); the page itself holds no data, so it
+ * is public, and everything it shows comes from the API with the key the user logs in with.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+export const DASHBOARD_DIST = resolve(fileURLToPath(new URL('../../dashboards/dist', import.meta.url)));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.json': 'application/json',
+};
+
+// scripts from this origin only; CodeMirror and uPlot set inline styles; the API is same-origin
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+function load(dir: string): Map<string, Asset> {
+  const out = new Map<string, Asset>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (TYPES[extname(e.name)]) {
+        const body = readFileSync(p);
+        out.set('/' + relative(dir, p).split('\\').join('/'), { body, type: TYPES[extname(e.name)]!, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+const MISSING = `<!doctype html><meta charset="utf-8"><title>Gatewatch</title><body style="font:16px system-ui;background:#0f1115;color:#d7dae0;padding:3em">
+<h1>The dashboard is not built</h1><p>It is built by <code>npm install</code> (or <code>npm run build:dashboard</code>). The API itself works: see <a style="color:#6cb6ff" href="/docs">/docs</a>.</p>`;
+
+export function registerDashboard(app: FastifyInstance, dir = DASHBOARD_DIST): void {
+  const assets = load(dir);
+  const send = (path: string, reply: import('fastify').FastifyReply, ifNoneMatch: string | undefined) => {
+    const a = assets.get(path);
+    if (!a) return false;
+    reply.header('content-type', a.type).header('etag', a.etag).header('x-content-type-options', 'nosniff');
+    // the HTML names the hashed bundles, so it is revalidated; the bundles can be cached
+    reply.header('cache-control', path === '/index.html' ? 'no-cache' : 'public, max-age=31536000, immutable');
+    if (path === '/index.html') reply.header('content-security-policy', CSP);
+    if (ifNoneMatch === a.etag) {
+      reply.code(304).send();
+      return true;
+    }
+    reply.send(a.body);
+    return true;
+  };
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    if (!send('/index.html', reply, req.headers['if-none-match'])) reply.code(503).header('content-type', 'text/html; charset=utf-8').send(MISSING);
+    return reply;
+  });
+  app.get('/assets/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const path = `/assets/${(req.params as { '*': string })['*']}`;
+    if (!send(path, reply, req.headers['if-none-match'])) reply.code(404).send({ error: `no dashboard file ${path.slice(0, 200)}`, code: 'not_found' });
+    return reply;
+  });
+}
