@@ -22,6 +22,11 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        // the dashboard in headless Chromium against the real service (no Kafka needed)
+        test: { name: 'browser', include: ['test/browser/**/*.browser.test.ts'] },
+      },
     ],
   },
 });

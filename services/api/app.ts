@@ -14,7 +14,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { IngestGateway } from '../ingest/ingest-gateway.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { AuditLog } from './audit-log.js';
-import { authPlugin, HttpError } from './auth.js';
+import { authPlugin, HttpError, presentedKey } from './auth.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
@@ -137,7 +137,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(seriesRoutes, { store: deps.store });
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
-  await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids) });
+  await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

@@ -10,9 +10,16 @@ import { HttpError } from '../auth.js';
 
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
+/** how often an open stream checks that its key still holds (a revoked key loses its stream) */
+const REVERIFY_MS = 5000;
 
-export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: (ids: string[]) => Promise<Array<{ id: string }>> }> = async (app, opts) => {
+export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: (ids: string[]) => Promise<Array<{ id: string }>>; stillValid: (req: import('fastify').FastifyRequest) => Promise<boolean> }> = async (app, opts) => {
   const { client, db } = opts.store;
+  // streams never end by themselves: closing the server ends them first, or it would wait for the clients
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
   app.get('/v1/alerts/stream', { config: { role: 'viewer' }, schema: { summary: 'New and changed alerts as server-sent events (resumable with Last-Event-ID)' } }, async (req, reply) => {
     const last = req.headers['last-event-id'];
     let cursor = 0; // version of the last alert row sent
@@ -28,12 +35,24 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': gatewatch alert stream\nretry: 3000\n\n');
     let open = true;
-    req.raw.on('close', () => {
+    let wake: () => void = () => undefined;
+    const end = () => {
       open = false;
-    });
+      wake();
+    };
+    streams.add(end);
+    req.raw.on('close', end);
     let lastBeat = Date.now();
+    let lastVerified = Date.now();
     while (open) {
       try {
+        if (Date.now() - lastVerified > REVERIFY_MS) {
+          lastVerified = Date.now();
+          if (!(await opts.stillValid(req))) {
+            res.write('event: error\ndata: {"error":"the API key was revoked","code":"unauthenticated"}\n\n');
+            break;
+          }
+        }
         const rows = await (await client.query({
           query: `SELECT id, version FROM ${db}.alerts WHERE version > {cursor:UInt64} ORDER BY version LIMIT 500`,
           query_params: { cursor },
@@ -53,8 +72,15 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: 
       } catch (err) {
         req.log.warn({ err }, 'alert stream poll failed');
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (open) await new Promise<void>((r) => {
+        const t = setTimeout(r, POLL_MS);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
+    streams.delete(end);
     res.end();
   });
 };
