@@ -152,6 +152,13 @@ export function Feed(p: { me: Me; book: AlertBook; filters: Filters; setFilters:
     .filter((a) => matches(a, f))
     .sort((a, b) => b.last_seen.localeCompare(a.last_seen) || b.id.localeCompare(a.id));
   const set = (k: keyof Filters) => (e: Event) => p.setFilters({ ...f, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  const [typed, setTyped] = useState(f.entity_value);
+  useEffect(() => setTyped(f.entity_value), [f.entity_value]);
+  useEffect(() => {
+    if (typed === f.entity_value) return;
+    const t = setTimeout(() => p.setFilters({ ...f, entity_value: typed.trim() }), 350);
+    return () => clearTimeout(t);
+  }, [typed]);
   const allDetectors = [...new Set([...detectors, ...p.book.all().map((a) => a.detector)])].sort();
   return (
     <section class="feed">
@@ -180,7 +187,7 @@ export function Feed(p: { me: Me; book: AlertBook; filters: Filters; setFilters:
             <option value={t}>{t}</option>
           ))}
         </select>
-        <input placeholder="entity value (exact)" value={f.entity_value} onChange={set('entity_value')} disabled={!f.entity_type} aria-label="entity value" />
+        <input placeholder="entity value (exact)" value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} disabled={!f.entity_type} aria-label="entity value" />
         <select value={f.since} onChange={set('since')} aria-label="time">
           <option value="">any time</option>
           <option value="1h">last hour</option>
