@@ -15,6 +15,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: { id: string; name: string; role: Role };
   }
+  interface FastifyInstance {
+    /** every route with the role it needs (or public), as declared: the access-control tests walk it */
+    guardedRoutes: Array<{ method: string; url: string; role?: Role; public: boolean }>;
+  }
 }
 
 export class HttpError extends Error {
@@ -38,11 +42,14 @@ export function presentedKey(req: FastifyRequest): string | undefined {
 }
 
 export const authPlugin = fp(async (app: FastifyInstance, opts: { keys: ApiKeyStore }) => {
+  const guarded: FastifyInstance['guardedRoutes'] = [];
+  app.decorate('guardedRoutes', guarded);
   app.addHook('onRoute', (route) => {
     const cfg = route.config as { role?: Role; public?: boolean } | undefined;
     if (!cfg?.role && !cfg?.public && !route.url.startsWith('/docs')) {
       throw new Error(`route ${route.method} ${route.url} declares neither a role nor public: true`);
     }
+    for (const method of [route.method].flat()) if (method !== 'HEAD') guarded.push({ method, url: route.url, ...(cfg?.role ? { role: cfg.role } : {}), public: cfg?.public === true });
   });
   app.addHook('onRequest', async (req) => {
     const cfg = req.routeOptions.config;

@@ -586,3 +586,71 @@ describe('channels over HTTP', () => {
     expect((await store.list()).map((c) => c.channel.name)).not.toContain('other-key');
   });
 });
+
+describe('access control over a real socket, every endpoint and role', () => {
+  // a sample request per route: path parameters filled in, a body where one is needed
+  const SAMPLE_BODY: Record<string, unknown> = {
+    'POST /v1/query': { sql: 'SELECT 1' },
+    'POST /v1/silences': { matchers: { detector: 'x' }, duration_min: 1, comment: 'matrix' },
+    'POST /v1/notifications/retry': { alert_id: 'nope', channel: 'nope' },
+    'POST /v1/channels': { type: 'webhook', name: 'matrix', url: 'https://example.com/h' },
+    'PUT /v1/channels/:name': { type: 'webhook', url: 'https://example.com/h' },
+    'POST /v1/keys': { name: 'matrix', role: 'viewer' },
+    'POST /v1/detect/score': { from: '2026-11-28T00:00:00Z', to: '2026-11-28T00:01:00Z' },
+  };
+  const fill = (url: string) =>
+    url
+      .replace(':id', url.startsWith('/v1/silences') ? '00000000-0000-4000-8000-000000000000' : 'no-such-alert')
+      .replace(':name', 'no-such-channel')
+      .replace('/*', '/app.js')
+      .replace(/^\/v1\/top$/, '/v1/top?dimension=route')
+      .replace(/^\/v1\/events$/, '/v1/events?entity_type=ip&entity=192.0.2.1');
+
+  it('answers 401 without a valid key and 403 for a role below the one declared, and lets the rest through', async () => {
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const routes = app.guardedRoutes.filter((r) => !r.url.startsWith('/docs/'));
+    // every endpoint of the contract is here (a new one cannot ship unguarded: the auth plugin refuses it)
+    for (const must of ['GET /v1/alerts/stream', 'GET /v1/series', 'POST /v1/channels', 'POST /v1/query', 'POST /v1/ingest', 'GET /metrics', 'GET /readyz', 'DELETE /v1/keys/:id']) {
+      expect(routes.map((r) => `${r.method} ${r.url}`)).toContain(must);
+    }
+    const callers: Array<[string, Record<string, string>, string | undefined]> = [
+      ['no key', {}, undefined],
+      ['a malformed key', { authorization: 'Bearer nope' }, undefined],
+      ['an unknown key', { authorization: 'Bearer gw_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, undefined],
+      ['a revoked key', auth('revoked'), undefined],
+      ['Basic credentials', { authorization: `Basic ${Buffer.from(`x:${key.admin}`).toString('base64')}` }, undefined],
+      ['ingest', auth('ingest'), 'ingest'],
+      ['viewer', auth('viewer'), 'viewer'],
+      ['analyst', auth('analyst'), 'analyst'],
+      ['admin', auth('admin'), 'admin'],
+    ];
+    const { roleAllows } = await import('../../services/api/api-keys.js');
+    const checked: string[] = [];
+    for (const r of routes) {
+      const id = `${r.method} ${r.url}`;
+      const body = SAMPLE_BODY[id];
+      for (const [who, headers, role] of callers) {
+        const ctl = new AbortController();
+        const res = await fetch(base + fill(r.url), {
+          method: r.method,
+          headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : r.method === 'POST' && r.url === '/v1/ingest' ? { 'content-type': 'text/plain' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : r.method === 'POST' && r.url === '/v1/ingest' ? { body: '' } : {}),
+          signal: ctl.signal,
+        });
+        const status = res.status;
+        const text = r.url === '/v1/alerts/stream' && status === 200 ? '' : await res.text();
+        ctl.abort();
+        const expected = r.public ? 'open' : !role ? 401 : roleAllows(role as never, r.role!) ? 'open' : 403;
+        if (expected === 'open') expect([401, 403], `${id} as ${who}: ${status} ${text}`).not.toContain(status);
+        else {
+          expect(status, `${id} as ${who}: ${text}`).toBe(expected);
+          expect(JSON.parse(text).code, `${id} as ${who}`).toBe(expected === 401 ? 'unauthenticated' : 'forbidden');
+        }
+        checked.push(`${id} ${who}`);
+      }
+    }
+    expect(checked.length).toBe(routes.length * callers.length);
+    // what the denied calls tried did not happen: one key from the admin's call, none from the others
+    expect(await rows("SELECT * FROM api_keys WHERE name = 'matrix'")).toHaveLength(1);
+  });
+});
