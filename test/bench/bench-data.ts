@@ -1,4 +1,5 @@
 /** Synthetic but realistic gateway traffic for benchmarks: every format, 50k client IPs, credentials to redact. */
+import type { ClickHouseClient } from '@clickhouse/client';
 import * as fx from '../fixtures/gateway-logs.js';
 
 function ip(i: number): string {
@@ -120,3 +121,26 @@ export function kongHeaderRecord(i: number): KongHeaderRecord {
   };
 }
 
+
+/**
+ * `events` stored fast, written by ClickHouse itself (INSERT … SELECT; the rollup views fill as
+ * it goes): evenly over the 7 days before `now`, from `entities` client IPs (10.x) and as many
+ * principals, 50 routes on two gateways, 1 % failed logins, 0.5 % 5xx.
+ */
+export async function storeSyntheticEvents(client: ClickHouseClient, o: { events: number; entities: number; now: number }): Promise<void> {
+  const span = 7 * 24 * 60 * 60; // seconds
+  for (let done = 0; done < o.events; done += 1_000_000) {
+    const n = Math.min(1_000_000, o.events - done);
+    await client.command({
+      query: `INSERT INTO events (event_time, gateway, source_format, request_id, method, host, path, route, status, latency_ms, bytes_out, client_ip, principal_type, principal_id, auth_outcome, country, lat, lon)
+        SELECT toDateTime64(${Math.floor(o.now / 1000) - span - 120} + intDiv((number + ${done}) * ${span}, ${o.events}), 3, 'UTC') AS t,
+          if(number % 3 = 0, 'kong/us', 'kong/eu'), 'kong', toString(number), 'GET', 'api.example',
+          concat('/v1/items/', toString(number % 5000)), concat('/v1/r', toString(number % 50), '/{id}'),
+          multiIf(number % 97 = 0, 401, number % 211 = 0, 500, 200), 20 + number % 7, 1000,
+          toIPv6(IPv4NumToString(toUInt32(167772160 + (cityHash64(number) % ${o.entities})))), 'jwt_sub', concat('u', toString(cityHash64(number + 1) % ${o.entities})),
+          if(number % 97 = 0, 'failure', 'success'), ['GB', 'US', 'FR', 'DE', 'JP'][1 + number % 5], 50.0, 0.0
+        FROM numbers(${n})`,
+    });
+    process.stdout.write(`\r  stored ${(done + n).toLocaleString('en-US')} events`);
+  }
+}

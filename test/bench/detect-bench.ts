@@ -18,6 +18,7 @@ import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
 import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
 import { tmpDir } from '../integration/helpers.js';
+import { storeSyntheticEvents } from './bench-data.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,22 +40,8 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.r
 
 // --- stored history, written by ClickHouse itself (the rollup views fill as it goes) ---
 const now = Date.now();
-const span = 7 * 24 * 60 * 60; // seconds
 const t0 = performance.now();
-for (let done = 0; done < EVENTS; done += 1_000_000) {
-  const n = Math.min(1_000_000, EVENTS - done);
-  await client.command({
-    query: `INSERT INTO events (event_time, gateway, source_format, request_id, method, host, path, route, status, latency_ms, bytes_out, client_ip, principal_type, principal_id, auth_outcome, country, lat, lon)
-      SELECT toDateTime64(${Math.floor(now / 1000) - span - 120} + intDiv((number + ${done}) * ${span}, ${EVENTS}), 3, 'UTC') AS t,
-        if(number % 3 = 0, 'kong/us', 'kong/eu'), 'kong', toString(number), 'GET', 'api.example',
-        concat('/v1/items/', toString(number % 5000)), concat('/v1/r', toString(number % 50), '/{id}'),
-        multiIf(number % 97 = 0, 401, number % 211 = 0, 500, 200), 20, 1000,
-        toIPv6(IPv4NumToString(toUInt32(167772160 + (cityHash64(number) % ${ENTITIES})))), 'jwt_sub', concat('u', toString(cityHash64(number + 1) % ${ENTITIES})),
-        if(number % 97 = 0, 'failure', 'success'), ['GB', 'US', 'FR', 'DE', 'JP'][1 + number % 5], 50.0, 0.0
-      FROM numbers(${n})`,
-  });
-  process.stdout.write(`\r  stored ${(done + n).toLocaleString('en-US')} events`);
-}
+await storeSyntheticEvents(client, { events: EVENTS, entities: ENTITIES, now });
 console.log(`\n  loading took ${Math.round((performance.now() - t0) / 1000)} s (events and the eight rollup views)`);
 
 // --- cycle time ---
