@@ -110,6 +110,9 @@ export function createNotifier(deps: NotifierDeps) {
     return list;
   };
   const groupInterval = config.notify.groupIntervalSec * 1000;
+  // several notifier processes: each alert × channel belongs to exactly one of them
+  const [shardIndex, shardCount] = config.notify.instance.split('/').map(Number) as [number, number];
+  const mine = (alertId: string, channel: string) => shardCount <= 1 || createHash('sha256').update(`${alertId}\0${channel}`).digest().readUInt32BE(0) % shardCount === shardIndex;
   let cursor = '';
   let loaded = false;
   let version = 0;
@@ -124,7 +127,8 @@ export function createNotifier(deps: NotifierDeps) {
 
   async function load(): Promise<void> {
     // notifications already decided, so that a restart neither repeats nor forgets them
-    const rows = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string }>();
+    const all = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string; updated: string }>();
+    const rows = all.filter((r) => mine(r.alert_id, r.channel));
     const pendingIds = [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
     const alerts = new Map((await deps.alerts.byIds(pendingIds)).map((a) => [a.id, a]));
     for (const r of rows) {
@@ -138,9 +142,9 @@ export function createNotifier(deps: NotifierDeps) {
       if (!channel || !alert) continue;
       known.set(key, { alert, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error });
     }
-    // alerts older than the notifier's first start are history, not news
-    const [c] = await (await client.query({ query: `SELECT toString(max(updated_at)) AS c FROM ${db}.notifications`, format: 'JSONEachRow' })).json<{ c: string }>();
-    cursor = rows.length ? c!.c : chTime(now() - 24 * 3_600_000);
+    // alerts older than the notifier's first start are history, not news; after a restart, go
+    // on from this instance's own last notification
+    cursor = rows.length ? rows.reduce((m, r) => (r.updated > m ? r.updated : m), '') : chTime(now() - 24 * 3_600_000);
     loaded = true;
   }
 
@@ -153,7 +157,7 @@ export function createNotifier(deps: NotifierDeps) {
     })).json<{ id: string; updated: string }>();
     if (rows.length === 0) return;
     const seen = (key: string) => known.has(key) || settledBefore.has(key);
-    const fresh = rows.filter((r) => channels.some((c) => !seen(`${r.id}\0${c.name}`)));
+    const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(`${r.id}\0${c.name}`)));
     if (fresh.length) {
       const byId = new Map((await deps.alerts.byIds(fresh.map((r) => r.id))).map((a) => [a.id, a]));
       const created: Notification[] = [];
@@ -162,7 +166,7 @@ export function createNotifier(deps: NotifierDeps) {
         if (!alert) continue;
         for (const channel of channels) {
           const key = `${alert.id}\0${channel.name}`;
-          if (seen(key) || !channelWants(channel, alert)) continue;
+          if (!mine(alert.id, channel.name) || seen(key) || !channelWants(channel, alert)) continue;
           // an entity notified lately waits for the group interval: its next alerts go out together
           const last = lastSent.get(groupKey({ channel, alert }));
           const nextAt = groupInterval && last !== undefined && last + groupInterval > now() ? last + groupInterval : now();
@@ -301,6 +305,7 @@ export function createNotifier(deps: NotifierDeps) {
      */
     async requeue(alertId: string, channelName: string): Promise<boolean> {
       await refreshChannels();
+      if (!mine(alertId, channelName)) return false;
       const key = `${alertId}\0${channelName}`;
       let n = known.get(key);
       if (!n && settledBefore.get(key)?.status === 'dead') {

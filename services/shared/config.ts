@@ -26,6 +26,7 @@ const ENV_KEYS: Array<[string, string, (v: string) => unknown]> = [
   ['KAFKA_TOPIC', 'kafka.topic', (v) => v],
   ['GATEWATCH_FINGERPRINT_KEY', 'fingerprintKey', (v) => v],
   ['GATEWATCH_PRIVACY_MODE', 'redaction.privacyMode', (v) => boolean('GATEWATCH_PRIVACY_MODE', v)],
+  ['GATEWATCH_NOTIFY_INSTANCE', 'notify.instance', (v) => v],
 ];
 
 function integer(name: string, v: string): number {
@@ -146,6 +147,8 @@ function checkSemantics(config: Config): void {
       throw new ConfigError(`notify.channels[${i}].url`, `not a URL: ${JSON.stringify(c.url)}`);
     }
   });
+  const [index, count] = config.notify.instance.split('/').map(Number) as [number, number];
+  if (!(count >= 1 && index < count)) throw new ConfigError('notify.instance', `"${config.notify.instance}": the index (from 0) must be below the count, as in 0/2 and 1/2`);
   // A cycle longer than the window it scores would leave minutes unscored between cycles.
   for (const [name, d] of Object.entries(config.detect.detectors)) {
     const windowMin = 'windowMin' in d ? d.windowMin : undefined;

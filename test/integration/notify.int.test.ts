@@ -257,3 +257,38 @@ describe('channels added through the API', () => {
     expect(received.filter((r) => r.path === '/added')).toHaveLength(1);
   });
 });
+
+describe('several notifier processes', () => {
+  it('deliver each alert once between them, and again nothing twice after one restarts', async () => {
+    const alerts = createClickHouseAlertStore(rt.store);
+    const notify = { ...rt.config.notify, channels: [{ type: 'webhook' as const, name: 'sharded', url: `${base}/sharded`, secret: SECRET, allowPrivate: true, detectors: ['shard_test'] }] };
+    const a = createNotifier({ config: { ...rt.config, notify: { ...notify, instance: '0/2' } }, store: rt.store, alerts, log: silentLog });
+    const b = createNotifier({ config: { ...rt.config, notify: { ...notify, instance: '1/2' } }, store: rt.store, alerts, log: silentLog });
+    await Promise.all([a.tick(), b.tick()]);
+    const ids = Array.from({ length: 24 }, (_, i) => `shard-${i}`);
+    await alerts.save(ids.map((id, i) => ({ ...alert(id, 'high', `203.0.113.${i}`), detector: 'shard_test' })));
+    const got = () => received.filter((r) => r.path === '/sharded');
+    await waitFor(async () => {
+      await Promise.all([a.tick(), b.tick()]);
+      return got().length;
+    }, (n) => n >= ids.length, { what: 'all sharded alerts delivered', timeoutMs: 20_000 });
+    for (let i = 0; i < 3; i++) await Promise.all([a.tick(), b.tick()]);
+    const delivered = got().map((r) => JSON.parse(r.body).alert.id as string);
+    expect([...delivered].sort()).toEqual([...ids].sort());
+    const byA = ids.filter((id) => a.state(id, 'sharded')?.status === 'sent').length;
+    const byB = ids.filter((id) => b.state(id, 'sharded')?.status === 'sent').length;
+    expect(byA + byB).toBe(ids.length);
+    expect(byA).toBeGreaterThan(0);
+    expect(byB).toBeGreaterThan(0);
+    // instance 1 restarts; a new alert arrives meanwhile: delivered once, nothing old again
+    await b.stop();
+    await alerts.save([{ ...alert('shard-late', 'high', '203.0.113.200'), detector: 'shard_test' }]);
+    const b2 = createNotifier({ config: { ...rt.config, notify: { ...notify, instance: '1/2' } }, store: rt.store, alerts, log: silentLog });
+    await waitFor(async () => {
+      await Promise.all([a.tick(), b2.tick()]);
+      return got().length;
+    }, (n) => n >= ids.length + 1, { what: 'the late alert delivered', timeoutMs: 20_000 });
+    for (let i = 0; i < 3; i++) await Promise.all([a.tick(), b2.tick()]);
+    expect(got()).toHaveLength(ids.length + 1);
+  });
+});
