@@ -48,6 +48,16 @@ export const EmailChannelSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    digest: Type.Optional(
+      Type.Object(
+        {
+          everyMin: Type.Integer({ default: 1440, minimum: 5, maximum: 10_080, description: 'the period; periods are aligned on UTC (1440: each day from midnight UTC)' }),
+          only: Type.Boolean({ default: false, description: 'the digest alone, no e-mail per alert' }),
+          sendEmpty: Type.Boolean({ default: false, description: 'send a digest of a period without alerts too' }),
+        },
+        { additionalProperties: false, description: 'a periodic summary of the alerts this channel wants' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -52,3 +52,46 @@ export function groupEmailMessage(alerts: Alert[], dashboardUrl: string, reason:
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif"><h2>${escape(subject.replace('[Gatewatch] ', ''))}</h2><ul>${lines.map((l) => `<li><b>${escape(l.head)}</b><br>${escape(l.summary)}<br><a href="${escape(l.link)}">open</a></li>`).join('')}</ul></body></html>`;
   return { subject, text, html };
 }
+
+export interface Digest {
+  from: number;
+  to: number;
+  /** the alerts listed (the most severe first, at most DIGEST_LIST) */
+  alerts: Alert[];
+  /** every alert of the period, by severity and by detector */
+  total: number;
+  bySeverity: Record<string, number>;
+  byDetector: Record<string, number>;
+  silenced: number;
+}
+
+export const DIGEST_LIST = 200;
+
+/** A period's alerts in one e-mail: the counts first, then each alert's line and link. */
+export function digestEmailMessage(d: Digest, dashboardUrl: string): { subject: string; text: string; html: string } {
+  const span = `${new Date(d.from).toISOString().slice(0, 16).replace('T', ' ')} – ${new Date(d.to).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const sev = ['critical', 'high', 'medium', 'low'].filter((s) => d.bySeverity[s]).map((s) => `${d.bySeverity[s]} ${s}`);
+  const subject = `[Gatewatch] digest: ${d.total} alert${d.total === 1 ? '' : 's'}${sev.length ? ` (${sev.join(', ')})` : ''}, ${span}`.slice(0, 200);
+  const detectors = Object.entries(d.byDetector).sort((a, b) => b[1] - a[1]);
+  const lines = d.alerts.map((a) => ({ head: `${a.severity.toUpperCase()} ${a.detector} · ${a.entity.type} ${a.entity.value} · ${a.status}`, summary: a.summary, link: alertLink(dashboardUrl, a) }));
+  const more = d.total - d.alerts.length;
+  const text = [
+    `Gatewatch digest, ${span}`,
+    '',
+    d.total === 0 ? 'No alert in this period.' : `${d.total} alert(s): ${sev.join(', ')}`,
+    ...(detectors.length ? ['By detector: ' + detectors.map(([k, v]) => `${k} ${v}`).join(', ')] : []),
+    ...(d.silenced ? [`${d.silenced} silenced alert(s) not listed.`] : []),
+    '',
+    ...lines.map((l) => `${l.head}\n  ${l.summary}\n  ${l.link}`),
+    ...(more > 0 ? ['', `… and ${more} more: ${dashboardUrl.replace(/\/+$/, '')}/#/alerts`] : []),
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif">
+<h2 style="margin:0 0 8px">Gatewatch digest</h2><p>${escape(span)}</p>
+<p><b>${d.total === 0 ? 'No alert in this period.' : `${d.total} alert(s)`}</b>${sev.length ? ` — ${escape(sev.join(', '))}` : ''}</p>
+${detectors.length ? `<table cellpadding="3" style="border-collapse:collapse">${detectors.map(([k, v]) => `<tr><td>${escape(k)}</td><td align="right">${v}</td></tr>`).join('')}</table>` : ''}
+${d.silenced ? `<p>${d.silenced} silenced alert(s) not listed.</p>` : ''}
+<ul>${lines.map((l) => `<li><b>${escape(l.head)}</b><br>${escape(l.summary)}<br><a href="${escape(l.link)}">open</a></li>`).join('')}</ul>
+${more > 0 ? `<p>… and ${more} more in <a href="${escape(dashboardUrl.replace(/\/+$/, '') + '/#/alerts')}">the dashboard</a>.</p>` : ''}
+</body></html>`;
+  return { subject, text, html };
+}

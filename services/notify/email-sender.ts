@@ -8,7 +8,7 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AttemptOutcome } from './retry-policy.js';
-import { emailMessage, groupEmailMessage } from './email-message.js';
+import { digestEmailMessage, emailMessage, groupEmailMessage, type Digest } from './email-message.js';
 
 const transports = new Map<string, Transporter>();
 
@@ -33,11 +33,20 @@ function transportFor(c: EmailChannel): Transporter {
 }
 
 export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group'): Promise<AttemptOutcome & { latencyMs: number }> {
-  const started = performance.now();
   const a = alerts[0]!;
   const m = alerts.length === 1 ? emailMessage(a, dashboardUrl) : groupEmailMessage(alerts, dashboardUrl, reason);
+  return sendEmail(c, m, { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Alert': a.id });
+}
+
+/** The periodic digest of a channel (see EmailChannel.digest). */
+export async function sendDigestEmail(c: EmailChannel, d: Digest, dashboardUrl: string, deliveryId: string): Promise<AttemptOutcome & { latencyMs: number }> {
+  return sendEmail(c, digestEmailMessage(d, dashboardUrl), { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Digest': `${new Date(d.from).toISOString()}/${new Date(d.to).toISOString()}` });
+}
+
+async function sendEmail(c: EmailChannel, m: { subject: string; text: string; html: string }, headers: Record<string, string>): Promise<AttemptOutcome & { latencyMs: number }> {
+  const started = performance.now();
   try {
-    const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers: { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Alert': a.id } });
+    const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers });
     const rejected = (info.rejected ?? []).length;
     if (rejected === c.to.length) return { ok: false, status: 550, error: `every recipient rejected: ${info.response}`, permanent: true, latencyMs: Math.round(performance.now() - started) };
     return { ok: true, status: 250, latencyMs: Math.round(performance.now() - started) };

@@ -26,6 +26,9 @@ import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.j
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
 import { createSilenceStore, type SilenceStore } from './silence-store.js';
+import { sendDigestEmail } from './email-sender.js';
+import { DIGEST_LIST, type Digest } from './email-message.js';
+import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 
 type Status = 'pending' | 'sent' | 'dead' | 'suppressed';
 
@@ -43,8 +46,10 @@ const PARALLEL = 16;
 
 const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
-export function channelWants(channel: Channel, alert: Alert): boolean {
+export function channelWants(channel: Channel, alert: Alert, opts: { digest?: boolean } = {}): boolean {
   if (channel.enabled === false) return false;
+  // a digest-only e-mail channel gets no message per alert
+  if (!opts.digest && channel.type === 'email' && channel.digest?.only) return false;
   if (channel.minSeverity && SEVERITIES.indexOf(alert.severity as Severity) < SEVERITIES.indexOf(channel.minSeverity)) return false;
   if (channel.detectors && !channel.detectors.includes(alert.detector)) return false;
   return true;
@@ -62,6 +67,8 @@ export interface NotifierDeps {
   deliver?: Deliver;
   /** the channels in force (default: the config file's); read again every few seconds */
   channels?: () => Promise<Channel[]>;
+  /** one attempt to send an e-mail digest */
+  sendDigest?: typeof sendDigestEmail;
 }
 
 /** how long a read of the channels is reused */
@@ -259,6 +266,71 @@ export function createNotifier(deps: NotifierDeps) {
     await persist(list);
   }
 
+  // digests: state per period and channel (key `digest-<period start>` \0 channel), like a notification's
+  const digestState = new Map<string, { status: Status; attempts: number; nextAt: number }>();
+  const sendDigest = deps.sendDigest ?? sendDigestEmail;
+
+  /** The period's alerts a digest channel wants: counted, the most severe listed; silenced ones left out. */
+  async function buildDigest(c: EmailChannel, from: number, to: number): Promise<Digest> {
+    const rows = await (await client.query({
+      query: `SELECT id FROM ${db}.alerts GROUP BY id HAVING min(first_seen) >= toDateTime64({from:String}, 3, 'UTC') AND min(first_seen) < toDateTime64({to:String}, 3, 'UTC')`,
+      query_params: { from: chTime(from), to: chTime(to) },
+      format: 'JSONEachRow',
+    })).json<{ id: string }>();
+    const all = (await deps.alerts.byIds(rows.map((r) => r.id))).filter((a) => channelWants(c, a, { digest: true }));
+    const silences = all.length ? await silenceStore.list({ all: true }) : [];
+    const shown = all.filter((a) => !silences.some((x) => silenceMatches(x, a, Date.parse(a.first_seen))));
+    const rank = (a: Alert) => SEVERITIES.indexOf(a.severity as Severity);
+    shown.sort((a, b) => rank(b) - rank(a) || b.first_seen.localeCompare(a.first_seen));
+    const count = (key: (a: Alert) => string) => shown.reduce<Record<string, number>>((m, a) => ({ ...m, [key(a)]: (m[key(a)] ?? 0) + 1 }), {});
+    return { from, to, alerts: shown.slice(0, DIGEST_LIST), total: shown.length, bySeverity: count((a) => a.severity), byDetector: count((a) => a.detector), silenced: all.length - shown.length };
+  }
+
+  /** Each digest channel's last complete period, once: sent, retried like a notification, or skipped when empty. */
+  async function digests(): Promise<void> {
+    for (const c of channels) {
+      if (c.type !== 'email' || !c.digest || c.enabled === false) continue;
+      const period = c.digest.everyMin * 60_000;
+      const to = Math.floor(now() / period) * period;
+      const from = to - period;
+      const id = `digest-${new Date(from).toISOString()}`;
+      const key = `${id}\0${c.name}`;
+      if (!mine(id, c.name) || settledBefore.has(key)) continue;
+      const st = digestState.get(key) ?? { status: 'pending' as Status, attempts: 0, nextAt: now() };
+      if (st.status !== 'pending' || st.nextAt > now()) continue;
+      digestState.set(key, st);
+      const d = await buildDigest(c, from, to);
+      const started = now();
+      let outcome: AttemptOutcome & { latencyMs: number };
+      let final: Status | 'retry';
+      if (d.total === 0 && !c.digest.sendEmpty) {
+        outcome = { ok: false, error: 'no alert in the period: nothing sent', permanent: true, latencyMs: 0 };
+        final = 'suppressed';
+      } else {
+        st.attempts++;
+        try {
+          outcome = await sendDigest(c, d, config.notify.dashboardUrl, `${id}:${c.name}`);
+        } catch (err) {
+          outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
+        }
+        final = outcome.ok ? 'sent' : !isRetriable(outcome) || st.attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
+      }
+      if (final === 'retry') st.nextAt = now() + retryDelayMs(st.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
+      else st.status = final;
+      const error = outcome.ok ? '' : outcome.error.slice(0, 2000);
+      version = Math.max(version + 1, now() * 1000);
+      if (final !== 'suppressed') {
+        await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: [{ at: chTime(started), alert_id: id, channel: c.name, attempt: st.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error }] });
+      }
+      await client.insert({ table: `${db}.notifications`, format: 'JSONEachRow', values: [{ alert_id: id, channel: c.name, status: st.status, attempts: st.attempts, next_at: chTime(st.nextAt), last_error: error, updated_at: chTime(now()), version }] });
+      if (st.status !== 'pending') {
+        digestState.delete(key);
+        settledBefore.set(key, { status: st.status, attempts: st.attempts, lastError: error });
+      }
+      if (final === 'dead') log.warn({ channel: c.name, digest: id, error }, 'digest dead-lettered');
+    }
+  }
+
   let busy = false;
   /** One round: pick up new alerts, deliver what is due (channels in parallel, a few alerts at a time per channel). */
   async function tick(): Promise<void> {
@@ -274,6 +346,7 @@ export function createNotifier(deps: NotifierDeps) {
       for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
       const silences = due.length ? await silenceStore.list({ all: true }) : [];
       await Promise.all([...byChannel.values()].map((list) => deliverAll(list, silences)));
+      await digests();
     } finally {
       busy = false;
     }

@@ -114,3 +114,44 @@ describe('e-mail delivery', () => {
     expect(mails.filter((x) => x.server === 'drop')).toHaveLength(1);
   });
 });
+
+describe('e-mail digest', () => {
+  it('sends each period once: counts, the alerts most severe first, silenced ones left out; nothing per alert when digest-only', async () => {
+    const { createSilenceStore } = await import('../../services/notify/silence-store.js');
+    const T = Date.UTC(2026, 10, 27, 12, 10);
+    const at = (h: number, m: number) => new Date(Date.UTC(2026, 10, 27, h, m)).toISOString();
+    const mk = (id: string, severity: Alert['severity'], detector: string, t: string): Alert => ({
+      id, detector, severity, entity: { type: 'ip', value: `198.51.100.${id.length}` }, window: { start: t, end: t }, observed: 9, expected: 1, score: 9,
+      summary: `digest test ${id}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: t, last_seen: t,
+    });
+    const alerts = createClickHouseAlertStore(rt.store);
+    await alerts.save([mk('dg-crit', 'critical', 'dg_a', at(11, 5)), mk('dg-high', 'high', 'dg_b', at(11, 40)), mk('dg-low', 'low', 'dg_silenced', at(11, 50)), mk('dg-before', 'high', 'dg_a', at(10, 30)), mk('dg-after', 'high', 'dg_a', at(12, 5))]);
+    await createSilenceStore(rt.store).create({ matchers: { detector: 'dg_silenced' }, startsAt: T - 3 * 3_600_000, endsAt: T + 3_600_000, createdBy: 'test', comment: 'quiet' });
+    const { port } = (rt.config.notify.channels.find((c) => c.name === 'mail') as { smtp: { port: number } }).smtp;
+    const digestChannel = { type: 'email' as const, name: 'digest', to: ['soc@example.com'], from: 'gatewatch@example.com', detectors: ['dg_a', 'dg_b', 'dg_silenced'], digest: { everyMin: 60, only: true, sendEmpty: false }, smtp: { host: '127.0.0.1', port, user: 'gw', pass: 'smtp-pass', secure: false, requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 } };
+    const config = { ...rt.config, notify: { ...rt.config.notify, channels: [digestChannel] } };
+    const digests = () => mails.filter((m) => String(m.mail.subject).startsWith('[Gatewatch] digest'));
+    const before = mails.length;
+    const notifier = createNotifier({ config, store: rt.store, alerts, log: silentLog, now: () => T });
+    await waitFor(async () => {
+      await notifier.tick();
+      return digests().length;
+    }, (n) => n >= 1, { what: 'the digest', timeoutMs: 20_000 });
+    for (let i = 0; i < 3; i++) await notifier.tick();
+    // a restarted notifier does not send that period again
+    const again = createNotifier({ config, store: rt.store, alerts, log: silentLog, now: () => T + 60_000 });
+    for (let i = 0; i < 3; i++) await again.tick();
+    expect(digests()).toHaveLength(1);
+    expect(mails.length - before).toBe(1); // digest only: no e-mail per alert
+    const d = digests()[0]!.mail;
+    expect(d.subject).toBe('[Gatewatch] digest: 2 alerts (1 critical, 1 high), 2026-11-27 11:00 – 2026-11-27 12:00 UTC');
+    const text = String(d.text);
+    expect(text.indexOf('dg-crit')).toBeGreaterThan(-1);
+    expect(text.indexOf('digest test dg-crit')).toBeLessThan(text.indexOf('digest test dg-high'));
+    expect(text).toContain('1 silenced alert(s) not listed.');
+    expect(text).not.toContain('dg-before');
+    expect(text).not.toContain('dg-after');
+    expect(text).toContain('https://gatewatch.example.com/#/alerts/dg-high');
+    expect(d.headers.get('x-gatewatch-digest')).toBe('2026-11-27T11:00:00.000Z/2026-11-27T12:00:00.000Z');
+  });
+});
