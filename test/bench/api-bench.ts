@@ -30,13 +30,14 @@ const arg = (name: string, def: number) => {
 };
 const EVENTS = arg('events', 10_000_000);
 const CONCURRENCY = arg('concurrency', 4);
+const LEVELS = [...new Set([1, CONCURRENCY])];
 const SECONDS = arg('seconds', 15);
 const ENTITIES = 100_000;
 
 const dir = tmpDir('gw-bench-api-');
 const config = validateConfig({ dataDir: dir, logLevel: 'warn', port: 0, host: '127.0.0.1', fingerprintKey: 'bench-fingerprint-key-0123456789abcdef', api: { rateLimitPerMin: 10_000_000 } });
 const rt = await openRuntime(config, { role: 'bench', log: pino({ level: 'warn' }) });
-console.log(`api benchmark: ${EVENTS.toLocaleString('en-US')} events, ${CONCURRENCY} concurrent clients, ${SECONDS} s per scenario`);
+console.log(`api benchmark: ${EVENTS.toLocaleString('en-US')} events, ${LEVELS.join(' then ')} concurrent client(s), ${SECONDS} s per scenario`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, chDB (embedded ClickHouse)`);
 
 const now = Date.now();
@@ -69,11 +70,14 @@ const scenarios = [
 const file = join(dir, 'scenarios.json');
 writeFileSync(file, JSON.stringify(scenarios));
 console.log(`  ${alerts.length} alerts stored; the API listens on ${base}; load from a separate process\n`);
-// (asynchronously: this process is the server and must keep answering)
-const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'api-load.ts'), base, key, file, String(CONCURRENCY), String(SECONDS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { name: string; requests: number; errors: number; rps: number; p50: number; p95: number; p99: number; max: number });
-console.log('| scenario | requests/s | p50 ms | p95 ms | p99 ms | errors |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(1)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.errors} |`);
+for (const level of LEVELS) {
+  // (asynchronously: this process is the server and must keep answering)
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'api-load.ts'), base, key, file, String(level), String(SECONDS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { name: string; requests: number; errors: number; rps: number; p50: number; p95: number; p99: number; max: number });
+  console.log(`\n${level} client${level === 1 ? '' : 's'} at a time:\n`);
+  console.log('| scenario | requests/s | p50 ms | p95 ms | p99 ms | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(1)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.errors} |`);
+}
 await rt.close();
 process.exit(0);

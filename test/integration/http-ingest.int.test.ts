@@ -181,6 +181,33 @@ describe('POST /v1/query', () => {
     expect(await rows("SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'events'")).toHaveLength(1);
   });
 
+  it.each([
+    ['the API key table', 'SELECT * FROM api_keys', 'api_keys'],
+    ['the channel table, fully qualified', 'SELECT sealed FROM gatewatch.channels', 'channels'],
+    ['a table hidden in a CTE', 'WITH k AS (SELECT secret_hash FROM api_keys) SELECT count() FROM events WHERE request_id IN (SELECT secret_hash FROM k)', 'api_keys'],
+    ['a table in a scalar subquery', 'SELECT (SELECT any(sealed) FROM channels) AS s', 'channels'],
+    ['merge() over every table', "SELECT * FROM merge(currentDatabase(), '.*')", 'merge()'],
+    ['the ingest journal', 'SELECT * FROM ingest_batches', 'ingest_batches'],
+    ['system.users', 'SELECT * FROM system.users', 'system.users'],
+  ])('refuses reading %s (403) and names it', async (_n, sql, named) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
+    expect(res.statusCode, res.body).toBe(403);
+    expect(res.json().code).toBe('table_not_allowed');
+    expect(res.json().error).toContain(named);
+  });
+
+  it('lets SQL read every table it is open to, and the console\'s schema', async () => {
+    const { SQL_TABLES } = await import('../../services/api/routes/query-routes.js');
+    for (const t of SQL_TABLES) {
+      const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: `SELECT count() FROM ${t}` } });
+      expect(res.statusCode, `${t}: ${res.body}`).toBe(200);
+    }
+    for (const sql of ["SELECT table, name FROM system.columns WHERE database = currentDatabase()", 'SHOW TABLES', 'DESCRIBE TABLE events', 'SELECT sum(number) FROM numbers(10)']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
+      expect(res.statusCode, `${sql}: ${res.body}`).toBe(200);
+    }
+  });
+
   it('audits every query with the key that ran it', async () => {
     const audited = await rows<{ outcome: string; detail: string }>(`SELECT outcome, detail FROM audit_log WHERE action = 'query' ORDER BY at`);
     expect(audited.some((a) => a.outcome === 'refused' && a.detail === 'DROP TABLE events')).toBe(true);

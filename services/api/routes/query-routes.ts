@@ -9,6 +9,8 @@ import type { Store } from '../../shared/clickhouse.js';
 import { errorMessage } from '../../shared/errors.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
+import { ROLLUPS } from '../../../schemas/rollups.js';
+import { LRUCache } from 'lru-cache';
 
 export const OUTPUT_FORMATS: Record<string, string> = {
   JSON: 'application/json',
@@ -27,6 +29,42 @@ export const OUTPUT_FORMATS: Record<string, string> = {
   Vertical: 'text/plain',
   Markdown: 'text/markdown',
 };
+
+/**
+ * What analyst SQL may read: the history (events, rollups), alerts and their trail,
+ * baselines, silences, deliveries, dead letters and the audit log; of the system tables only
+ * the harmless ones a console needs. Not: API keys, notification channels, the ingest journal.
+ * ClickHouse's analyzer says which tables a query reads (EXPLAIN QUERY TREE resolves names,
+ * CTEs, subqueries and aliases), so the check does not rest on parsing SQL here.
+ */
+export const SQL_TABLES = [
+  'events', 'alerts', 'alert_events', 'baselines', 'silences', 'notifications', 'deliveries', 'dead_letters', 'audit_log', 'detector_runs', 'detector_state', 'schema_migrations',
+  ...ROLLUPS.map((r) => r.table),
+];
+export const SQL_SYSTEM_TABLES = ['system.one', 'system.numbers', 'system.numbers_mt', 'system.zeros', 'system.columns', 'system.tables', 'system.functions', 'system.data_type_families', 'system.time_zones'];
+export const SQL_TABLE_FUNCTIONS = ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'values'];
+/** statements EXPLAIN QUERY TREE does not take, which read no rows: left to ClickHouse (read-only) */
+const META = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b/i;
+
+// the verdict depends on the text alone (and the schema, which only migrations change): a
+// dashboard that sends the same queries again skips the EXPLAIN
+const verdicts = new LRUCache<string, string[]>({ max: 2000 });
+
+/** The tables and table functions a query reads that it may not, as ClickHouse resolves them. */
+export async function forbiddenReads(store: Store, sql: string): Promise<string[]> {
+  if (META.test(sql)) return [];
+  const cached = verdicts.get(`${store.db}\0${sql}`);
+  if (cached) return cached;
+  const stream = await store.readOnly(`EXPLAIN QUERY TREE ${sql}\nFORMAT TSVRaw`);
+  let tree = '';
+  for await (const c of stream) tree += Buffer.isBuffer(c) ? c.toString('utf8') : String(c);
+  const allowed = new Set([...SQL_TABLES.map((t) => `${store.db}.${t}`), ...SQL_SYSTEM_TABLES]);
+  const bad = new Set<string>();
+  for (const m of tree.matchAll(/\bTABLE id: \d+(?:, alias: [^,\n]+)?, table_name: ([^\s,]+)/g)) if (!allowed.has(m[1]!)) bad.add(m[1]!);
+  for (const m of tree.matchAll(/\bTABLE_FUNCTION id: \d+(?:, alias: [^,\n]+)?, table_function_name: ([^\s,]+)/g)) if (!SQL_TABLE_FUNCTIONS.includes(m[1]!)) bad.add(`${m[1]!}()`);
+  verdicts.set(`${store.db}\0${sql}`, [...bad]);
+  return [...bad];
+}
 
 /** Splits a trailing `FORMAT Name` (and `;`) off a statement. */
 export function splitFormat(sql: string): { sql: string; format?: string } {
@@ -53,6 +91,11 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ store: Store; audit: Audit
       const who = req.principal!;
       const started = Date.now();
       try {
+        const bad = await forbiddenReads(opts.store, sql);
+        if (bad.length) {
+          await opts.audit.record({ key_id: who.id, role: who.role, action: 'query', target: '', detail: sql.slice(0, 10_000), outcome: 'refused' });
+          throw new HttpError(403, `not open to SQL: ${bad.join(', ')}. Tables: ${SQL_TABLES.join(', ')}; ${SQL_SYSTEM_TABLES.join(', ')}; table functions ${SQL_TABLE_FUNCTIONS.join(', ')}`, 'table_not_allowed');
+        }
         const stream = await opts.store.readOnly(`${sql}\nFORMAT ${format}`);
         const chunks: Buffer[] = [];
         for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
@@ -60,6 +103,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ store: Store; audit: Audit
         reply.header('content-type', `${contentType}; charset=utf-8`).header('x-gatewatch-elapsed-ms', String(Date.now() - started));
         return reply.send(Buffer.concat(chunks));
       } catch (err) {
+        if (err instanceof HttpError) throw err;
         await opts.audit.record({ key_id: who.id, role: who.role, action: 'query', target: '', detail: sql.slice(0, 10_000), outcome: 'refused' });
         // ClickHouse's message tells the analyst what was wrong (syntax, readonly, a limit)
         throw new HttpError(400, errorMessage(err).replace(/\s+$/, ''), 'query_failed');

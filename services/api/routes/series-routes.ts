@@ -143,12 +143,13 @@ const SeriesReply = Type.Object({
   baselines: Type.Record(Type.String(), Type.Object({ metric: Type.String(), median: Type.Array(Type.Union([Type.Number(), Type.Null()])), lower: Type.Array(Type.Union([Type.Number(), Type.Null()])), upper: Type.Array(Type.Union([Type.Number(), Type.Null()])) })),
 });
 
+/** per dimension: the rollup, the GROUP BY key, how the key is shown (computed per group, not per row), extra columns */
 const TOP_DIMENSIONS = {
-  route: { table: 'rollup_route_1m', key: 'toString(route)', extra: 'sum(errors_5xx) AS errors_5xx' },
-  gateway: { table: 'rollup_route_1m', key: 'toString(gateway)', extra: 'sum(errors_5xx) AS errors_5xx' },
-  ip: { table: 'rollup_ip_1m', key: "replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:', '')", extra: 'sum(errors_5xx) AS errors_5xx, anyLast(country) AS country' },
-  principal: { table: 'rollup_principal_1m', key: 'principal_id', extra: 'uniqExactMerge(countries) AS countries' },
-  country: { table: 'rollup_route_country_1m', key: 'toString(country)', extra: '' },
+  route: { table: 'rollup_route_1m', group: 'route', key: 'toString(route)', extra: 'sum(errors_5xx) AS errors_5xx' },
+  gateway: { table: 'rollup_route_1m', group: 'gateway', key: 'toString(gateway)', extra: 'sum(errors_5xx) AS errors_5xx' },
+  ip: { table: 'rollup_ip_1m', group: 'client_ip', key: "replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:', '')", extra: 'sum(errors_5xx) AS errors_5xx, anyLast(country) AS country' },
+  principal: { table: 'rollup_principal_1m', group: 'principal_id', key: 'principal_id', extra: 'uniqExactMerge(countries) AS countries' },
+  country: { table: 'rollup_route_country_1m', group: 'country', key: 'toString(country)', extra: '' },
 } as const;
 
 export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, opts) => {
@@ -261,7 +262,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
         `SELECT ${d.key} AS key, sum(requests) AS requests, sum(failures) AS failures${d.extra ? `, ${d.extra}` : ''}
          FROM ${db}.${d.table}
          WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
-         GROUP BY key ORDER BY ${q.by === 'failures' ? 'failures' : 'requests'} DESC, key LIMIT {limit:UInt32}`,
+         GROUP BY ${d.group} ORDER BY ${q.by === 'failures' ? 'failures' : 'requests'} DESC, ${d.group} LIMIT {limit:UInt32}`,
         { from: secs(from), to: secs(to), limit: q.limit },
       );
       return { dimension: q.dimension, from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows: got.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'key' || k === 'country' ? String(v) : Number(v)]))) };
