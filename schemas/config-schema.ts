@@ -44,6 +44,8 @@ export const ConfigSchema = Type.Object(
         url: Type.Optional(Type.String({ pattern: '^https?://' })),
         username: Type.String({ default: 'default' }),
         password: Type.String({ default: '' }),
+        queryUsername: Type.Optional(Type.String({ minLength: 1, description: 'on a server: the read-only user analyst SQL runs as (GRANT SELECT on the tables open to SQL); default: username' })),
+        queryPassword: Type.Optional(Type.String()),
         database: Type.String({ default: 'gatewatch', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
         retentionDays: Type.Integer({ default: 90, minimum: 1, maximum: 36500 }),
         requestTimeoutMs: Type.Integer({ default: 60_000, minimum: 1000 }),

@@ -105,7 +105,21 @@ export async function openStore(config: Config): Promise<Store> {
       application: 'gatewatch',
     });
     const settings = readOnlySettings(config.api);
-    return { client, db, embedded: false, readOnly: (sql) => streamOf(client, sql, settings), close: () => client.close() };
+    // analyst SQL as its own read-only user when one is configured (ClickHouse's grants then
+    // bound it too), else as the service's user with readonly=1
+    const queryClient = config.clickhouse.queryUsername
+      ? createClient({ url: config.clickhouse.url, username: config.clickhouse.queryUsername, password: config.clickhouse.queryPassword ?? '', database: db, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch-sql' })
+      : client;
+    return {
+      client,
+      db,
+      embedded: false,
+      readOnly: (sql) => streamOf(queryClient, sql, settings),
+      close: async () => {
+        if (queryClient !== client) await queryClient.close();
+        await client.close();
+      },
+    };
   }
   const path = chdbPath(config.dataDir);
   mkdirSync(path, { recursive: true });

@@ -22,6 +22,8 @@ const ENV_KEYS: Array<[string, string, (v: string) => unknown]> = [
   ['CLICKHOUSE_USER', 'clickhouse.username', (v) => v],
   ['CLICKHOUSE_PASSWORD', 'clickhouse.password', (v) => v],
   ['CLICKHOUSE_DATABASE', 'clickhouse.database', (v) => v],
+  ['CLICKHOUSE_QUERY_USER', 'clickhouse.queryUsername', (v) => v],
+  ['CLICKHOUSE_QUERY_PASSWORD', 'clickhouse.queryPassword', (v) => v],
   ['KAFKA_BROKERS', 'kafka.brokers', (v) => v.split(',').map((b) => b.trim()).filter(Boolean)],
   ['KAFKA_TOPIC', 'kafka.topic', (v) => v],
   ['GATEWATCH_FINGERPRINT_KEY', 'fingerprintKey', (v) => v],
