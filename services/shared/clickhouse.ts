@@ -11,6 +11,7 @@
  * statements refuse per-request settings, and read-only SQL runs on a second connection
  * whose limits and readonly=1 are set once, at open.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,8 +25,14 @@ export interface Store {
   embedded: boolean;
   /** where the embedded engine keeps its data (undefined on a server) */
   path?: string;
-  /** Runs SQL that ClickHouse itself keeps read-only and within the configured limits. */
+  /**
+   * Runs SQL that ClickHouse itself keeps read-only and within the configured limits. A
+   * statement with INTO OUTFILE is refused before it runs (the embedded engine would write
+   * the file even with readonly=1).
+   */
   readOnly(sql: string): Promise<Readable>;
+  /** ClickHouse's canonical text of a statement (formatQuery: parsed, never run). */
+  format(sql: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -93,6 +100,21 @@ async function streamOf(client: ClickHouseClient, sql: string, settings?: ClickH
   return r.stream;
 }
 
+async function formatOf(client: ClickHouseClient, sql: string): Promise<string> {
+  const [row] = await (await client.query({ query: 'SELECT formatQuery({sql:String}) AS f', query_params: { sql }, format: 'JSONEachRow' })).json<{ f: string }>();
+  return row?.f ?? '';
+}
+
+/**
+ * chDB (ClickHouse as a local process) honours `INTO OUTFILE` even under readonly=1: a query
+ * could write files on this machine. ClickHouse's own parser finds the clause (comments and
+ * spacing cannot hide it: the canonical text puts it at the start of a line, and a string
+ * literal's newlines are escaped there).
+ */
+async function refuseOutfile(client: ClickHouseClient, sql: string): Promise<void> {
+  if (/^INTO OUTFILE\b/m.test(await formatOf(client, sql))) throw new Error('INTO OUTFILE is refused: SQL here reads, it does not write files (export with the CSV format instead)');
+}
+
 export async function openStore(config: Config): Promise<Store> {
   const db = config.clickhouse.database;
   if (config.clickhouse.url) {
@@ -114,7 +136,11 @@ export async function openStore(config: Config): Promise<Store> {
       client,
       db,
       embedded: false,
-      readOnly: (sql) => streamOf(queryClient, sql, settings),
+      readOnly: async (sql) => {
+        await refuseOutfile(queryClient, sql);
+        return streamOf(queryClient, sql, settings);
+      },
+      format: (sql) => formatOf(queryClient, sql),
       close: async () => {
         if (queryClient !== client) await queryClient.close();
         await client.close();
@@ -131,24 +157,91 @@ export async function openStore(config: Config): Promise<Store> {
   // (as typed by an analyst in `gatewatch query`) the same meaning as on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({ query: `USE ${db}` });
-  let ro: ClickHouseClient | undefined;
+  let roInstance: ClickHouseClient | undefined;
   const readOnlyClient = async () => {
-    if (!ro) {
+    if (!roInstance) {
       const c = createClient({ connection: createChdbConnection({ path }) as unknown as ClientConnection });
       await c.command({ query: `USE ${db}` });
       await c.command({ query: `SET ${settingsClause(readOnlySettings(config.api)).replace(/, /g, '; SET ')}` });
-      ro = c;
+      roInstance = c;
     }
-    return ro;
+    return roInstance;
+  };
+  /*
+   * chDB hands the rest of a query that failed while streaming (a result limit hit half-way)
+   * to the next query on that connection as if it were its result: another analyst would get
+   * it. After such a failure, queries with a fresh sentinel run until one returns its own
+   * answer; up to three, then the connection is replaced.
+   */
+  let roDirty = false;
+  let roTail: Promise<void> = Promise.resolve();
+  /** waits for the read-only connection; the returned function hands it on (once) */
+  const roTurn = async (): Promise<() => void> => {
+    let handOn!: () => void;
+    const mine = new Promise<void>((r) => (handOn = r));
+    const before = roTail;
+    roTail = before.then(() => mine);
+    await before;
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        handOn();
+      }
+    };
+  };
+  const cleanReadOnlyClient = async () => {
+    const ro = await readOnlyClient();
+    if (!roDirty) return ro;
+    for (let i = 0; i < 3; i++) {
+      const sentinel = `gw_${randomUUID().replace(/-/g, '')}`;
+      const got = await (await ro.query({ query: `SELECT '${sentinel}' AS s`, format: 'TabSeparatedRaw' })).text().catch(() => '');
+      if (got.trim() === sentinel) {
+        roDirty = false;
+        return ro;
+      }
+    }
+    await ro.close().catch(() => undefined);
+    roInstance = undefined;
+    roDirty = false;
+    return readOnlyClient();
   };
   return {
     client,
     db,
     embedded: true,
     path,
-    readOnly: async (sql) => streamOf(await readOnlyClient(), sql),
+    readOnly: async (sql) => {
+      // one read-only statement at a time, held until its stream is done, so that "dirty" is
+      // exact: an error, or a reader that stopped half-way, may leave the rest on the connection
+      const release = await roTurn();
+      let stream: Readable;
+      try {
+        const ro = await cleanReadOnlyClient();
+        await refuseOutfile(ro, sql);
+        roDirty = true;
+        stream = await streamOf(ro, sql);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      stream.once('end', () => {
+        roDirty = false;
+      });
+      stream.once('close', release);
+      stream.once('error', release);
+      return stream;
+    },
+    format: async (sql) => {
+      const release = await roTurn();
+      try {
+        return await formatOf(await cleanReadOnlyClient(), sql);
+      } finally {
+        release();
+      }
+    },
     close: async () => {
-      await ro?.close();
+      await roInstance?.close();
       await client.close();
     },
   };

@@ -189,6 +189,7 @@ describe('POST /v1/query', () => {
     ['merge() over every table', "SELECT * FROM merge(currentDatabase(), '.*')", 'merge()'],
     ['the ingest journal', 'SELECT * FROM ingest_batches', 'ingest_batches'],
     ['system.users', 'SELECT * FROM system.users', 'system.users'],
+    ['a parenthesised query', '(SELECT * FROM api_keys)', 'api_keys'],
   ])('refuses reading %s (403) and names it', async (_n, sql, named) => {
     const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
     expect(res.statusCode, res.body).toBe(403);
@@ -205,6 +206,33 @@ describe('POST /v1/query', () => {
     for (const sql of ["SELECT table, name FROM system.columns WHERE database = currentDatabase()", 'SHOW TABLES', 'DESCRIBE TABLE events', 'SELECT sum(number) FROM numbers(10)']) {
       const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
       expect(res.statusCode, `${sql}: ${res.body}`).toBe(200);
+    }
+  });
+
+  it('refuses INTO OUTFILE (which the embedded engine would write even read-only), however it is spelled', async () => {
+    const { existsSync } = await import('node:fs');
+    const target = join(tmpDir(), 'written.txt');
+    for (const sql of [`SELECT 1 INTO OUTFILE '${target}'`, `SELECT 1 INTO/**/OUTFILE '${target}' TRUNCATE`, `SELECT 1 -- x\nINTO\n  OUTFILE '${target}' FORMAT CSV`, `EXPLAIN QUERY TREE SELECT 1 INTO OUTFILE '${target}'`, `(SELECT 1) INTO OUTFILE '${target}'`]) {
+      const res = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql } });
+      expect(res.statusCode, sql).toBe(400);
+      expect(res.json().error, sql).toMatch(/INTO OUTFILE is refused|Syntax error/);
+      expect(existsSync(target), sql).toBe(false);
+    }
+    // a string that merely says it is fine
+    const ok = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: "SELECT 'INTO OUTFILE' AS s, 'a\nINTO OUTFILE x' AS t" } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    // and the refused statements keep ClickHouse's own message
+    const insert = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: "INSERT INTO events (path) VALUES ('x')" } });
+    expect(insert.json().error).toMatch(/readonly/i);
+  });
+
+  it("never hands a query that failed half-way through streaming to the next one (chDB would: another analyst's answer)", async () => {
+    for (let i = 0; i < 2; i++) {
+      const big = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('analyst'), payload: { sql: 'SELECT number FROM system.numbers LIMIT 1000000000' } });
+      expect(big.json().error).toMatch(/Limit for result exceeded/);
+      const next = await app.inject({ method: 'POST', url: '/v1/query', headers: auth('admin'), payload: { sql: 'SELECT 42 AS answer' } });
+      expect(next.statusCode, next.body).toBe(200);
+      expect(next.json().data).toEqual([{ answer: 42 }]);
     }
   });
 

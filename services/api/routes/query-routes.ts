@@ -43,8 +43,9 @@ export const SQL_TABLES = [
 ];
 export const SQL_SYSTEM_TABLES = ['system.one', 'system.numbers', 'system.numbers_mt', 'system.zeros', 'system.columns', 'system.tables', 'system.functions', 'system.data_type_families', 'system.time_zones'];
 export const SQL_TABLE_FUNCTIONS = ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'values'];
-/** statements EXPLAIN QUERY TREE does not take, which read no rows: left to ClickHouse (read-only) */
-const META = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b/i;
+
+/** statements that return no table rows (or are refused by readonly=1); anything else is checked */
+const NOT_QUERIES = new Set(['INSERT', 'ALTER', 'DROP', 'CREATE', 'SET', 'SYSTEM', 'TRUNCATE', 'RENAME', 'OPTIMIZE', 'GRANT', 'REVOKE', 'KILL', 'DELETE', 'UPDATE', 'ATTACH', 'DETACH', 'USE', 'BACKUP', 'RESTORE', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN', 'CHECK', 'UNDROP', 'EXCHANGE', 'MOVE']);
 
 // the verdict depends on the text alone (and the schema, which only migrations change): a
 // dashboard that sends the same queries again skips the EXPLAIN
@@ -52,9 +53,15 @@ const verdicts = new LRUCache<string, string[]>({ max: 2000 });
 
 /** The tables and table functions a query reads that it may not, as ClickHouse resolves them. */
 export async function forbiddenReads(store: Store, sql: string): Promise<string[]> {
-  if (META.test(sql)) return [];
   const cached = verdicts.get(`${store.db}\0${sql}`);
   if (cached) return cached;
+  // only a query reads rows: any other statement (INSERT, SET, SYSTEM…, or SHOW, DESCRIBE,
+  // EXPLAIN) goes to ClickHouse as it is, which refuses what would write
+  const kind = /^[A-Z]+/.exec(await store.format(sql))?.[0] ?? '';
+  if (NOT_QUERIES.has(kind)) {
+    verdicts.set(`${store.db}\0${sql}`, []);
+    return [];
+  }
   const stream = await store.readOnly(`EXPLAIN QUERY TREE ${sql}\nFORMAT TSVRaw`);
   let tree = '';
   for await (const c of stream) tree += Buffer.isBuffer(c) ? c.toString('utf8') : String(c);
