@@ -115,6 +115,77 @@ async function refuseOutfile(client: ClickHouseClient, sql: string): Promise<voi
   if (/^INTO OUTFILE\b/m.test(await formatOf(client, sql))) throw new Error('INTO OUTFILE is refused: SQL here reads, it does not write files (export with the CSV format instead)');
 }
 
+/** read-only chDB sessions: analyst queries run side by side on this many (the cores of a small machine) */
+const READ_ONLY_CONNECTIONS = 2;
+
+/*
+ * Read-only chDB sessions, each used by one statement at a time and held until its stream is
+ * done. chDB hands the rest of a query that failed while streaming (a result limit hit
+ * half-way) to the next query on that session as if it were its result: another analyst
+ * would get it. So a session whose last stream did not end cleanly ("dirty") first runs
+ * queries with a fresh sentinel until one returns its own answer; after three, it is replaced.
+ */
+function createReadOnlyPool(open: () => Promise<ClickHouseClient>, size: number) {
+  interface Conn {
+    client?: ClickHouseClient;
+    dirty: boolean;
+    busy: boolean;
+  }
+  const conns: Conn[] = Array.from({ length: size }, () => ({ dirty: false, busy: false }));
+  const waiting: Array<(c: Conn) => void> = [];
+  const handOn = (c: Conn) => {
+    const next = waiting.shift();
+    if (next) next(c);
+    else c.busy = false;
+  };
+  async function clean(c: Conn): Promise<ClickHouseClient> {
+    c.client ??= await open();
+    if (!c.dirty) return c.client;
+    for (let i = 0; i < 3; i++) {
+      const sentinel = `gw_${randomUUID().replace(/-/g, '')}`;
+      const got = await (await c.client.query({ query: `SELECT '${sentinel}' AS s`, format: 'TabSeparatedRaw' })).text().catch(() => '');
+      if (got.trim() === sentinel) {
+        c.dirty = false;
+        return c.client;
+      }
+    }
+    await c.client.close().catch(() => undefined);
+    c.client = await open();
+    c.dirty = false;
+    return c.client;
+  }
+  return {
+    async take() {
+      const free = conns.find((c) => !c.busy);
+      let c: Conn;
+      if (free) {
+        free.busy = true;
+        c = free;
+      } else {
+        c = await new Promise<Conn>((r) => waiting.push(r));
+      }
+      let released = false;
+      return {
+        clean: () => clean(c),
+        get dirty() {
+          return c.dirty;
+        },
+        set dirty(v: boolean) {
+          c.dirty = v;
+        },
+        release: () => {
+          if (released) return;
+          released = true;
+          handOn(c);
+        },
+      };
+    },
+    async close() {
+      await Promise.all(conns.map((c) => c.client?.close()));
+    },
+  };
+}
+
 export async function openStore(config: Config): Promise<Store> {
   const db = config.clickhouse.database;
   if (config.clickhouse.url) {
@@ -157,91 +228,46 @@ export async function openStore(config: Config): Promise<Store> {
   // (as typed by an analyst in `gatewatch query`) the same meaning as on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({ query: `USE ${db}` });
-  let roInstance: ClickHouseClient | undefined;
-  const readOnlyClient = async () => {
-    if (!roInstance) {
-      const c = createClient({ connection: createChdbConnection({ path }) as unknown as ClientConnection });
-      await c.command({ query: `USE ${db}` });
-      await c.command({ query: `SET ${settingsClause(readOnlySettings(config.api)).replace(/, /g, '; SET ')}` });
-      roInstance = c;
-    }
-    return roInstance;
-  };
-  /*
-   * chDB hands the rest of a query that failed while streaming (a result limit hit half-way)
-   * to the next query on that connection as if it were its result: another analyst would get
-   * it. After such a failure, queries with a fresh sentinel run until one returns its own
-   * answer; up to three, then the connection is replaced.
-   */
-  let roDirty = false;
-  let roTail: Promise<void> = Promise.resolve();
-  /** waits for the read-only connection; the returned function hands it on (once) */
-  const roTurn = async (): Promise<() => void> => {
-    let handOn!: () => void;
-    const mine = new Promise<void>((r) => (handOn = r));
-    const before = roTail;
-    roTail = before.then(() => mine);
-    await before;
-    let done = false;
-    return () => {
-      if (!done) {
-        done = true;
-        handOn();
-      }
-    };
-  };
-  const cleanReadOnlyClient = async () => {
-    const ro = await readOnlyClient();
-    if (!roDirty) return ro;
-    for (let i = 0; i < 3; i++) {
-      const sentinel = `gw_${randomUUID().replace(/-/g, '')}`;
-      const got = await (await ro.query({ query: `SELECT '${sentinel}' AS s`, format: 'TabSeparatedRaw' })).text().catch(() => '');
-      if (got.trim() === sentinel) {
-        roDirty = false;
-        return ro;
-      }
-    }
-    await ro.close().catch(() => undefined);
-    roInstance = undefined;
-    roDirty = false;
-    return readOnlyClient();
-  };
+  const pool = createReadOnlyPool(async () => {
+    const c = createClient({ connection: createChdbConnection({ path }) as unknown as ClientConnection });
+    await c.command({ query: `USE ${db}` });
+    await c.command({ query: `SET ${settingsClause(readOnlySettings(config.api)).replace(/, /g, '; SET ')}` });
+    return c;
+  }, READ_ONLY_CONNECTIONS);
   return {
     client,
     db,
     embedded: true,
     path,
     readOnly: async (sql) => {
-      // one read-only statement at a time, held until its stream is done, so that "dirty" is
-      // exact: an error, or a reader that stopped half-way, may leave the rest on the connection
-      const release = await roTurn();
+      const conn = await pool.take();
       let stream: Readable;
       try {
-        const ro = await cleanReadOnlyClient();
+        const ro = await conn.clean();
         await refuseOutfile(ro, sql);
-        roDirty = true;
+        conn.dirty = true;
         stream = await streamOf(ro, sql);
       } catch (err) {
-        release();
+        conn.release();
         throw err;
       }
       stream.once('end', () => {
-        roDirty = false;
+        conn.dirty = false;
       });
-      stream.once('close', release);
-      stream.once('error', release);
+      stream.once('close', conn.release);
+      stream.once('error', conn.release);
       return stream;
     },
     format: async (sql) => {
-      const release = await roTurn();
+      const conn = await pool.take();
       try {
-        return await formatOf(await cleanReadOnlyClient(), sql);
+        return await formatOf(await conn.clean(), sql);
       } finally {
-        release();
+        conn.release();
       }
     },
     close: async () => {
-      await roInstance?.close();
+      await pool.close();
       await client.close();
     },
   };
