@@ -1,7 +1,6 @@
 /** `gatewatch notify test CHANNEL`: a test alert to one channel (webhook or e-mail), and what the receiver answered. */
-import type { Alert } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';
-import { deliver } from '../notify/deliver.js';
+import { deliver, testAlert } from '../notify/deliver.js';
 import { closeEmailTransports } from '../notify/email-sender.js';
 import { createChannelStore } from '../notify/channel-store.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
@@ -37,25 +36,7 @@ export async function notifyTestCommand(config: Config, name: string): Promise<v
   }
   if (!found) throw new Error(`no channel named ${JSON.stringify(name)}; in the config file: ${config.notify.channels.map((c) => c.name).join(', ') || 'none'} (and none by that name added through the API)`);
   const channel = found;
-  const now = new Date();
-  const alert: Alert = {
-    id: `test-${now.getTime()}`,
-    detector: 'test',
-    severity: 'low',
-    entity: { type: 'ip', value: '192.0.2.1' },
-    window: { start: new Date(now.getTime() - 60_000).toISOString(), end: now.toISOString() },
-    observed: 1,
-    expected: 0,
-    score: 1,
-    summary: 'Test notification from Gatewatch: if you can read this, the channel works.',
-    owasp: 'API2',
-    evidence: { sql: 'SELECT 1', rows: [] },
-    detail: { test: true },
-    status: 'open',
-    windows: 1,
-    first_seen: now.toISOString(),
-    last_seen: now.toISOString(),
-  };
+  const alert = testAlert();
   const r = await deliver(channel, [alert], config.notify.dashboardUrl, alert.id);
   closeEmailTransports();
   if (!r.ok) throw new Error(`channel ${name}: ${r.error} (${r.latencyMs} ms)`);

@@ -14,3 +14,26 @@ export const deliver: Deliver = (channel, alerts, dashboardUrl, deliveryId, reas
   const body = alerts.length === 1 ? webhookBody(channel, alerts[0]!, dashboardUrl) : groupWebhookBody(channel, alerts, dashboardUrl, reason);
   return postWebhook(channel, body, deliveryId);
 };
+
+/** What `gatewatch notify test` and POST /v1/channels/:name/test send: plainly a test. */
+export function testAlert(): Alert {
+  const now = new Date();
+  return {
+    id: `test-${now.getTime()}`,
+    detector: 'test',
+    severity: 'low',
+    entity: { type: 'ip', value: '192.0.2.1' },
+    window: { start: new Date(now.getTime() - 60_000).toISOString(), end: now.toISOString() },
+    observed: 1,
+    expected: 0,
+    score: 1,
+    summary: 'Test notification from Gatewatch: if you can read this, the channel works.',
+    owasp: 'API2',
+    evidence: { sql: 'SELECT 1', rows: [] },
+    detail: { test: true },
+    status: 'open',
+    windows: 1,
+    first_seen: now.toISOString(),
+    last_seen: now.toISOString(),
+  };
+}

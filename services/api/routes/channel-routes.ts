@@ -8,10 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Alert } from '../../../schemas/alert-schema.js';
 import type { Channel } from '../../../schemas/notify-config-schema.js';
 import { channelProblem, publicChannel, SECRET_MARK, type ChannelInfo, type ChannelStore } from '../../notify/channel-store.js';
-import type { Deliver } from '../../notify/deliver.js';
+import { testAlert, type Deliver } from '../../notify/deliver.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
 
@@ -33,28 +32,6 @@ function withSecrets(body: Record<string, unknown>, old: Channel | undefined): R
     if (smtp.pass === undefined) delete smtp.pass;
   }
   return out;
-}
-
-function testAlert(): Alert {
-  const now = new Date();
-  return {
-    id: `test-${now.getTime()}`,
-    detector: 'test',
-    severity: 'low',
-    entity: { type: 'ip', value: '192.0.2.1' },
-    window: { start: new Date(now.getTime() - 60_000).toISOString(), end: now.toISOString() },
-    observed: 1,
-    expected: 0,
-    score: 1,
-    summary: 'Test notification from Gatewatch: if you can read this, the channel works.',
-    owasp: 'API2',
-    evidence: { sql: 'SELECT 1', rows: [] },
-    detail: { test: true },
-    status: 'open',
-    windows: 1,
-    first_seen: now.toISOString(),
-    last_seen: now.toISOString(),
-  };
 }
 
 export const channelRoutes: FastifyPluginAsyncTypebox<{ channels: ChannelStore; audit: AuditLog; deliver: Deliver; dashboardUrl: string }> = async (app, opts) => {
