@@ -92,20 +92,43 @@ const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 const SHORT_PLAIN = 1;
 const HEXISH = 2;
 
-/** SHORT_PLAIN: at most 10 of [A-Za-z0-9_.~ -]; HEXISH: only [0-9a-fA-F., -]; else 0. One pass, no regex call. */
+/**
+ * SHORT_PLAIN: at most 10 of [A-Za-z0-9_.~ -]; HEXISH: only [0-9a-fA-F., -] and no digit run
+ * shaped like a card or an SSN (mayHoldDigitSecret, folded into the same pass); else 0. One
+ * pass, no regex call: hex ids, UUIDs, trace ids and IPv4 lists end here.
+ */
 function plainShape(s: string): number {
   let hex = true;
   let plain = s.length <= 10;
+  // digit runs as mayHoldDigitSecret reads them (a short plain token cannot hold one)
+  let run = 0;
+  let p1 = -1;
+  let p2 = -1;
+  let p3 = -1;
+  let digitSecret = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const digit = c >= 48 && c <= 57;
+    if (digit) {
+      run++;
+      if (run >= 13 || (p1 === 4 && p2 === 4 && p3 >= 4) || (run >= 4 && ((p1 === 6 && p2 >= 4) || (p1 === 2 && p2 >= 3)))) digitSecret = true;
+    } else {
+      if (run > 0 && (c === 32 || c === 45)) {
+        p3 = p2;
+        p2 = p1;
+        p1 = run;
+      } else {
+        p1 = p2 = p3 = -1;
+      }
+      run = 0;
+    }
     const hexLetter = (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
     const sep = c === 45 || c === 46 || c === 32 || c === 44; // - . space ,
     if (!(digit || hexLetter || sep)) hex = false;
     if (plain && !(digit || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 126 || c === 45 || c === 46 || c === 32)) plain = false;
     if (!hex && !plain) return 0;
   }
-  return plain ? SHORT_PLAIN : hex ? HEXISH : 0;
+  return plain ? SHORT_PLAIN : hex && !digitSecret ? HEXISH : 0;
 }
 const HAS_UPPER = /[A-Z]/;
 const AUTH_LINE = /(\b(?:proxy-)?authorization|\bset-cookie|\bcookie)(\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?)([^\r\n"'\\]{1,8192})/gi;
@@ -273,8 +296,7 @@ export function createRedactor(opts: RedactorOptions = {}) {
       // SSN, is 11 characters and the rest need `=`, `:`, `@` or length. Hex ids, UUIDs, trace
       // ids and IPv4 lists hold none but a digit run (a card number is all digits): one check
       // instead of a scan, and no cache slot for a unique id.
-      const plain = plainShape(input);
-      if (plain === SHORT_PLAIN || (plain === HEXISH && !mayHoldDigitSecret(input))) return input;
+      if (plainShape(input) !== 0) return input;
     }
     const cacheable = input.length <= CLEAN_VALUE_MAX_CHARS;
     if (cacheable && knownClean(input)) return input;
