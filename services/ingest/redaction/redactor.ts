@@ -406,17 +406,19 @@ export function createRedactor(opts: RedactorOptions = {}) {
   /** Cookie names stay (which session cookie was sent is evidence), every value goes. */
   function cookieValue(name: string, value: string, tally: RedactionTally): string {
     if (name === 'set-cookie') return setCookieValue(value, tally);
-    const parts = value.split(';');
     let out = '';
-    for (let i = 0; i < parts.length && i < 64; i++) {
-      const part = parts[i]!;
-      let start = 0;
-      while (part.charCodeAt(start) === 32) start++;
-      if (start === part.length) continue; // an empty `;;` segment
+    // `a=1; b=2`: walked with indexOf, no array of parts
+    for (let from = 0, i = 0; from <= value.length && i < 64; i++) {
+      let end = value.indexOf(';', from);
+      if (end < 0) end = value.length;
+      let start = from;
+      from = end + 1;
+      while (value.charCodeAt(start) === 32) start++;
+      if (start >= end) continue; // an empty `;;` segment
       tally.add('cookie');
-      const eq = part.indexOf('=', start);
-      const cookie = eq > start ? part.slice(start, eq) : '';
-      const pair = eq < 0 ? COOKIE_MARKER : `${COOKIE_NAME.test(cookie) ? cookie : text(cookie, tally)}=${COOKIE_MARKER}`;
+      const eq = value.indexOf('=', start);
+      const cookie = eq > start && eq < end ? value.slice(start, eq) : '';
+      const pair = eq < start || eq >= end ? COOKIE_MARKER : `${COOKIE_NAME.test(cookie) ? cookie : text(cookie, tally)}=${COOKIE_MARKER}`;
       out = out ? `${out}; ${pair}` : pair;
     }
     return out;
