@@ -390,11 +390,16 @@ export function createRedactor(opts: RedactorOptions = {}) {
     const beforeHash = hash >= 0 ? u.slice(0, hash) : u;
     const qm = beforeHash.indexOf('?');
     const q = qm >= 0 ? beforeHash.slice(qm + 1) : undefined;
-    let base = qm >= 0 ? beforeHash.slice(0, qm) : beforeHash;
+    const base = qm >= 0 ? beforeHash.slice(0, qm) : beforeHash;
     const scheme = /^[a-z][a-z0-9+.-]{1,20}:\/\/[^/]*/i.exec(base);
     const origin = scheme ? text(scheme[0], tally) : '';
-    base = origin + path(base.slice(scheme ? scheme[0].length : 0), tally);
-    return base + (q !== undefined ? '?' + query(q, tally) : '') + (frag !== undefined ? '#' + query(frag, tally) : '');
+    const pathIn = scheme ? base.slice(scheme[0].length) : base;
+    const pathOut = path(pathIn, tally);
+    const qOut = q !== undefined ? query(q, tally) : undefined;
+    const fragOut = frag !== undefined ? query(frag, tally) : undefined;
+    // copy on write: most URLs hold nothing, and then the same string goes on
+    if (origin === (scheme ? scheme[0] : '') && pathOut === pathIn && qOut === q && fragOut === frag) return u;
+    return origin + pathOut + (qOut !== undefined ? '?' + qOut : '') + (fragOut !== undefined ? '#' + fragOut : '');
   }
 
   function authorizationValue(value: string, tally: RedactionTally): string {
