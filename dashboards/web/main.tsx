@@ -98,6 +98,8 @@ function Shell(p: { me: Me; down: boolean }) {
   useEffect(() => {
     const on = () => setHash(location.hash);
     addEventListener('hashchange', on);
+    // the hash may have changed between the first render and this listener
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   useEffect(() => streamAlerts((a) => book.put([a], true), setLive), []);

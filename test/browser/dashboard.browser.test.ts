@@ -60,6 +60,12 @@ async function logIn(page: Page, k: string): Promise<void> {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
+/** Logs in and waits until the page is past the login form. */
+async function logInAndWait(page: Page, k: string): Promise<void> {
+  await logIn(page, k);
+  await page.locator('nav.top-nav').waitFor();
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
@@ -193,7 +199,7 @@ describe('dashboard', () => {
 
   it('runs SQL from an alert, sorts, exports CSV, shows ClickHouse errors and refusals, and keeps 100,000 rows virtual', async () => {
     const { ctx, page, errors } = await newPage();
-    await logIn(page, key.analyst!);
+    await logInAndWait(page, key.analyst!);
     await page.goto(`${base}/#/alerts/live-browser-1`);
     await page.getByTestId('open-in-sql').click();
     await page.getByTestId('sql-console').waitFor();
