@@ -84,6 +84,12 @@ export const ConfigSchema = Type.Object(
           description: 'CIDRs whose X-Forwarded-For is believed; from anyone else it is ignored',
         }),
         storeRetryMaxMs: Type.Integer({ default: 30_000, minimum: 100 }),
+        pipelineThreads: Type.Integer({
+          default: 1,
+          minimum: 0,
+          maximum: 16,
+          description: 'threads that parse, redact, enrich and encode Kafka records beside the consumer; 0 runs the pipeline in the consumer thread',
+        }),
         nginxJsonFields: Type.Optional(FieldMapping),
         genericFields: Type.Optional(FieldMapping),
       },

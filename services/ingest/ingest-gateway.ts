@@ -46,7 +46,7 @@ export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: E
       const flush = async () => {
         await writeBatch(deps.sink, batch, `${base}:${chunk++}`, deps.metrics);
         batch.count(deps.metrics, opts.source, deps.log);
-        result.stored += batch.events.length;
+        result.stored += batch.rows;
         batch = new Batch();
       };
       for (let i = 0; i < records.length; i++) {

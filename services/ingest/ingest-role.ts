@@ -7,6 +7,7 @@ import { createClickHouseEventSink } from './clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from './batch-journal.js';
 import { createDirectIngest, createKafkaIngest, type IngestGateway } from './ingest-gateway.js';
 import { KafkaIngestWorker } from './kafka-ingest-worker.js';
+import { inlineChunkProcessor, startPipelineThreads } from './pipeline-threads.js';
 
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
   const klog = log.child({ component: 'kafkajs' });
@@ -37,10 +38,10 @@ export interface IngestRole {
 export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean }): Promise<IngestRole> {
   const { config, log, store, metrics } = rt;
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-  const processRecord = await buildPipeline(config, log);
   const sink = createClickHouseEventSink(store);
   if (config.kafka.brokers.length === 0) {
     log.info('no KAFKA_BROKERS: records enter through POST /v1/ingest and replay');
+    const processRecord = await buildPipeline(config, log);
     return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows, log }) };
   }
   const kafka = createKafka(config.kafka.brokers, config.kafka.clientId, log);
@@ -49,7 +50,11 @@ export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean })
   rt.onClose('kafka producer', () => producer.disconnect());
   const gateway = createKafkaIngest({ producer, topic: config.kafka.topic });
   if (!opts.runWorker) return { gateway };
-  const worker = new KafkaIngestWorker({ kafka, config, processRecord, sink, journal: createClickHouseBatchJournal(store), metrics, log: log.child({ component: 'ingest-worker' }) });
+  const threads = config.ingest.pipelineThreads;
+  const processor = threads > 0 ? await startPipelineThreads(config, log, threads) : inlineChunkProcessor(await buildPipeline(config, log));
+  // closed after the worker (onClose runs in reverse): its final flush may still need them
+  rt.onClose('pipeline threads', () => processor.close());
+  const worker = new KafkaIngestWorker({ kafka, config, processor, sink, journal: createClickHouseBatchJournal(store), metrics, log: log.child({ component: 'ingest-worker' }) });
   await worker.start();
   rt.onClose('ingest worker', () => worker.stop());
   return { gateway, worker };

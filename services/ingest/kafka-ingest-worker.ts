@@ -22,7 +22,7 @@ import { retryUntil, sleep } from '../shared/retry.js';
 import { Batch, writeBatch } from './batch.js';
 import { batchToken, type BatchJournal, type OffsetRange } from './batch-journal.js';
 import type { EventSink } from './clickhouse-event-sink.js';
-import type { ProcessRecord } from './pipeline/process-record.js';
+import type { ChunkProcessor } from './pipeline-threads.js';
 
 export const FORMAT_HEADER = 'gatewatch-format';
 
@@ -45,7 +45,8 @@ interface PartitionState {
 export interface KafkaIngestWorkerDeps {
   kafka: Kafka;
   config: Config;
-  processRecord: ProcessRecord;
+  /** runs the pipeline over a fetched batch (in pipeline threads, or inline) */
+  processor: ChunkProcessor;
   sink: EventSink;
   journal: BatchJournal;
   metrics: Metrics;
@@ -202,7 +203,7 @@ export class KafkaIngestWorker {
 
   private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!this.running || batch.messages.length === 0 || isStale()) return;
-    const { config, processRecord, journal, metrics } = this.deps;
+    const { config, processor, journal, metrics } = this.deps;
     const st = this.state(batch.topic, batch.partition, batch.messages[0]!.offset);
     if (st.plans === undefined) {
       const from = BigInt(batch.messages[0]!.offset);
@@ -210,7 +211,17 @@ export class KafkaIngestWorker {
       if (st.plans.length) this.deps.log.info({ topic: st.topic, partition: st.partition, ranges: st.plans.length }, 'rebuilding journalled batches');
     }
     const topicHint = config.kafka.topicFormats[batch.topic] ?? 'auto';
-    for (const m of batch.messages) {
+    const hints = batch.messages.map((m) => {
+      const header = m.headers?.[FORMAT_HEADER]?.toString();
+      return header && (FORMATS as readonly string[]).includes(header) ? (header as LogFormat) : topicHint;
+    });
+    // the whole fetch through the pipeline at once (beside this thread when threads are on);
+    // the loop below then only places the results, message by message
+    const parts = await processor.process(batch.messages.map((m) => m.value), hints);
+    let part = 0;
+    let partStart = 0;
+    for (let i = 0; i < batch.messages.length; i++) {
+      const m = batch.messages[i]!;
       if (!isRunning() || isStale() || !this.running || st.dead) return;
       const offset = BigInt(m.offset);
       // journalled ranges whose records are gone (retention, compaction) are nothing to rebuild
@@ -227,11 +238,8 @@ export class KafkaIngestWorker {
         st.fromPlan = plan !== undefined && offset >= plan.first && offset <= plan.last;
       }
       st.last = offset;
-      if (m.value !== null) {
-        const header = m.headers?.[FORMAT_HEADER]?.toString();
-        const hint = header && (FORMATS as readonly string[]).includes(header) ? (header as LogFormat) : topicHint;
-        st.batch.add(processRecord(m.value, hint), { source: 'kafka', topic: st.topic, partition: st.partition, offset: m.offset });
-      }
+      while (i >= partStart + parts[part]!.count) partStart += parts[part++]!.count;
+      if (m.value !== null) st.batch.addProcessed(parts[part]!, i - partStart, { source: 'kafka', topic: st.topic, partition: st.partition, offset: m.offset });
       resolveOffset(m.offset);
       const due = st.fromPlan ? offset >= st.plans[0]!.last : st.batch.size >= config.ingest.batchMaxRows;
       if (due) await this.flush(st);
@@ -279,7 +287,7 @@ export class KafkaIngestWorker {
     await this.consumer.commitOffsets([{ topic: st.topic, partition: st.partition, offset: (range.last + 1n).toString() }]);
     st.committed = range.last + 1n;
     batch.count(metrics, 'kafka', log);
-    log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: batch.events.length, deadLetters: batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
+    log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: batch.rows, deadLetters: batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
   }
 
   private async produceDeadLetters(st: PartitionState, batch: Batch): Promise<void> {

@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../../schemas/config-schema.js';
@@ -33,7 +34,28 @@ export interface Store {
   readOnly(sql: string): Promise<Readable>;
   /** ClickHouse's canonical text of a statement (formatQuery: parsed, never run). */
   format(sql: string): Promise<string>;
+  /**
+   * Inserts a body already encoded in `format` (the ingest path: rows are encoded where they
+   * are made, off the main thread). The settings apply to this statement only. On the
+   * embedded engine the bytes go to it as they are, without a copy into a JavaScript string.
+   */
+  insertRaw(insert: RawInsert): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface RawInsert {
+  /** table name, unqualified (the store's database) */
+  table: string;
+  columns: readonly string[];
+  format: 'JSONCompactEachRow' | 'JSONEachRow';
+  body: Buffer;
+  settings?: Record<string, string | number>;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkRawInsert(r: RawInsert): void {
+  for (const name of [r.table, ...r.columns]) if (!IDENT.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)} in an insert`);
 }
 
 export function chdbPath(dataDir: string): string {
@@ -212,6 +234,17 @@ export async function openStore(config: Config): Promise<Store> {
         return streamOf(queryClient, sql, settings);
       },
       format: (sql) => formatOf(queryClient, sql),
+      insertRaw: async (r) => {
+        checkRawInsert(r);
+        if (r.body.length === 0) return;
+        const res = await client.exec({
+          query: `INSERT INTO ${db}.${r.table} (${r.columns.join(', ')}) FORMAT ${r.format}`,
+          values: Readable.from([r.body]),
+          ...(r.settings ? { clickhouse_settings: r.settings as ClickHouseSettings } : {}),
+        });
+        res.stream.resume();
+        await finished(res.stream);
+      },
       close: async () => {
         if (queryClient !== client) await queryClient.close();
         await client.close();
@@ -222,8 +255,8 @@ export async function openStore(config: Config): Promise<Store> {
   mkdirSync(path, { recursive: true });
   // chdb types its Connection against its own copy of @clickhouse/client-common; the shapes
   // are the same, the declarations are not, hence the casts.
-  const open = () => statementScopedSettings(createChdbConnection({ path }) as unknown as ClientConnection);
-  const client = createClient({ connection: open() });
+  const engine = createChdbConnection({ path });
+  const client = createClient({ connection: statementScopedSettings(engine as unknown as ClientConnection) });
   // chDB ignores the client's `database` option; a session-level USE gives unqualified names
   // (as typed by an analyst in `gatewatch query`) the same meaning as on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
@@ -257,6 +290,11 @@ export async function openStore(config: Config): Promise<Store> {
       stream.once('close', conn.release);
       stream.once('error', conn.release);
       return stream;
+    },
+    insertRaw: async (r) => {
+      checkRawInsert(r);
+      // SETTINGS go into this statement's own clause (chDB builds INSERT … SETTINGS … FORMAT)
+      await engine.chdb.rawInsert({ table: `${db}.${r.table}`, columns: r.columns, format: r.format, values: r.body, ...(r.settings ? { settings: r.settings } : {}) });
     },
     format: async (sql) => {
       const conn = await pool.take();

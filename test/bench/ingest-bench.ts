@@ -18,7 +18,7 @@ import { openStore } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
 import { createRecordParser } from '../../services/ingest/parsers/parse-record.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
-import { createClickHouseEventSink } from '../../services/ingest/clickhouse-event-sink.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { tmpDir } from '../integration/helpers.js';
 import { benchRecords } from './bench-data.js';
@@ -60,7 +60,7 @@ const store = await openStore(validateConfig({ dataDir: insertDir }));
 await migrate(store, 90, log);
 const sink = createClickHouseEventSink(store);
 t = performance.now();
-for (let i = 0; i < events.length; i += 50_000) await sink.insertEvents(events.slice(i, i + 50_000), `bench-${i}`);
+for (let i = 0; i < events.length; i += 50_000) await sink.insertRows(encodeEvents(events.slice(i, i + 50_000)), `bench-${i}`);
 const insertMs = performance.now() - t;
 await store.close();
 

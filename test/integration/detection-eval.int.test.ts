@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
+import { inlineChunkProcessor } from '../../services/ingest/pipeline-threads.js';
 import { createClickHouseEventSink } from '../../services/ingest/clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from '../../services/ingest/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
@@ -80,7 +81,7 @@ describe('detection evaluation: three simulated days through Kafka and ClickHous
     const worker = new KafkaIngestWorker({
       kafka: testKafka(brokers),
       config,
-      processRecord: await buildPipeline(config, silentLog),
+      processor: inlineChunkProcessor(await buildPipeline(config, silentLog)),
       sink: createClickHouseEventSink(rt.store),
       journal: createClickHouseBatchJournal(rt.store),
       metrics: rt.metrics,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
-import { buildPipeline } from '../../services/ingest/build-pipeline.js';
+import { startPipelineThreads, type ChunkProcessor } from '../../services/ingest/pipeline-threads.js';
 import { createClickHouseEventSink, type EventSink } from '../../services/ingest/clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from '../../services/ingest/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
@@ -36,11 +36,19 @@ async function count(sql: string): Promise<number> {
   return Number(r[0]?.n ?? 0);
 }
 
+const processors: ChunkProcessor[] = [];
+afterAll(async () => {
+  await Promise.all(processors.map((p) => p.close()));
+});
+
+/** The worker as the ingest role builds it: the pipeline in threads (two here, so fetches are split between them). */
 async function startWorker(config: Config, sink: EventSink): Promise<KafkaIngestWorker> {
+  const processor = await startPipelineThreads(config, silentLog, 2);
+  processors.push(processor);
   const worker = new KafkaIngestWorker({
     kafka: new Kafka({ brokers, clientId: 'gatewatch-test', logLevel: logLevel.NOTHING }),
     config,
-    processRecord: await buildPipeline(config, silentLog),
+    processor,
     sink,
     journal: createClickHouseBatchJournal(rt.store),
     metrics: rt.metrics,
@@ -122,12 +130,12 @@ describe('Kafka → ClickHouse', () => {
     let refused = 0;
     let lostAcks = 0;
     const flaky: EventSink = {
-      async insertEvents(events, token) {
+      async insertRows(rows, token) {
         if (down) {
           refused++;
           throw new StoreUnavailableError('connection refused (injected)');
         }
-        await real.insertEvents(events, token);
+        await real.insertRows(rows, token);
         // the write landed but the acknowledgement is lost: the retry must not store it twice
         if (lostAcks++ < 3) throw new StoreUnavailableError('socket hang up after write (injected)');
       },
@@ -156,8 +164,8 @@ describe('Kafka → ClickHouse', () => {
     const real = createClickHouseEventSink(rt.store);
     let inserts = 0;
     const crashing: EventSink = {
-      async insertEvents(events, token) {
-        await real.insertEvents(events, token);
+      async insertRows(rows, token) {
+        await real.insertRows(rows, token);
         // after the second batch is stored, die before the offset commit (not retriable)
         if (++inserts === 2) throw new Error('process died after insert (injected)');
       },

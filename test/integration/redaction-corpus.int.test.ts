@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { createLogger } from '../../services/shared/logger.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
+import { inlineChunkProcessor } from '../../services/ingest/pipeline-threads.js';
 import { createClickHouseEventSink } from '../../services/ingest/clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from '../../services/ingest/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
@@ -79,7 +80,8 @@ describe('redaction corpus through Kafka, the ingest worker and ClickHouse', () 
     const worker = new KafkaIngestWorker({
       kafka: testKafka(brokers),
       config,
-      processRecord: await buildPipeline(config, rt.log),
+      // inline: every log line of the pipeline goes to the captured destination
+      processor: inlineChunkProcessor(await buildPipeline(config, rt.log)),
       sink: createClickHouseEventSink(rt.store),
       journal: createClickHouseBatchJournal(rt.store),
       metrics: rt.metrics,
