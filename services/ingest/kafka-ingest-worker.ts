@@ -259,7 +259,7 @@ export class KafkaIngestWorker {
   /**
    * Hands the partition's batch to the writer and starts a new one. Writes run one at a time,
    * in order (so commits stay in offset order), while the next batch is being parsed: the
-   * insert runs in ClickHouse's threads, parsing in ours. At most one batch waits behind the
+   * insert runs in ClickHouse's threads, parsing in the pipeline threads. At most one batch waits behind the
    * running write; flush returns once the write before it has finished.
    */
   private async flush(st: PartitionState): Promise<void> {

@@ -50,12 +50,13 @@ class PipelineThread {
     private readonly config: Config,
     private readonly index: number,
     private readonly log: Logger,
+    private readonly entry: URL,
   ) {}
 
   /** Starts the thread (again, after it died) and waits until its pipeline is built. */
   start(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = new Worker(ENTRY, { workerData: { config: this.config, thread: this.index }, name: `gatewatch-pipeline-${this.index}` });
+    const worker = new Worker(this.entry, { workerData: { config: this.config, thread: this.index }, name: `gatewatch-pipeline-${this.index}` });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { ready?: true; initError?: string; id?: number; result?: ProcessedChunk; error?: string }) => {
@@ -107,10 +108,13 @@ function asBuffers(c: ProcessedChunk): ProcessedChunk {
 /** Below this many messages a chunk is not split across threads: the hand-over would cost more. */
 const MIN_SPLIT = 256;
 
-export async function startPipelineThreads(config: Config, log: Logger, threads: number): Promise<ChunkProcessor> {
+/**
+ * @param opts.entry the thread's entry module (tests start one that can be made to die)
+ */
+export async function startPipelineThreads(config: Config, log: Logger, threads: number, opts: { entry?: URL } = {}): Promise<ChunkProcessor> {
   // the key is settled here, once, so that every thread fingerprints with the same one
   const threadConfig: Config = { ...config, fingerprintKey: fingerprintKey(config, log) };
-  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, i, log));
+  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, i, log, opts.entry ?? ENTRY));
   await Promise.all(pool.map((t) => t.start()));
   log.info({ threads }, 'pipeline threads started');
   return {

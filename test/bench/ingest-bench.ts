@@ -1,5 +1,5 @@
 /**
- * npm run bench:ingest [-- --records N --partitions P]
+ * npm run bench:ingest [-- --records N --partitions P --threads T]
  *
  * Pushes N records (default 1,000,000) through Kafka → parse → redact → enrich → ClickHouse
  * and prints records/s per stage and end to end, plus the worker's peak RSS. The end-to-end
@@ -29,13 +29,15 @@ const arg = (name: string, def: number) => {
 };
 const N = arg('records', 1_000_000);
 const PARTITIONS = arg('partitions', 4);
+/** pipeline threads of the worker (ingest.pipelineThreads); default: the worker's default */
+const THREADS = process.argv.includes('--threads') ? arg('threads', 1) : undefined;
 const SAMPLE = Math.min(N, 200_000);
 const log = pino({ level: 'warn' });
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatewatch.js');
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`records: ${N.toLocaleString('en-US')} (5 formats, 50k client IPs), partitions: ${PARTITIONS}\n`);
+console.log(`records: ${N.toLocaleString('en-US')} (5 formats, 50k client IPs), partitions: ${PARTITIONS}, pipeline threads: ${THREADS ?? 'default'}\n`);
 const records = benchRecords(N);
 const sample = records.slice(0, SAMPLE);
 
@@ -102,12 +104,23 @@ await consumer.disconnect();
 // ---- end to end: a real `gatewatch ingest` process
 const groupId = `${topic}-gatewatch`;
 const cfgFile = join(dataDir, 'bench-config.json');
-writeFileSync(cfgFile, JSON.stringify({ kafka: { groupId, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: 20_000, batchMaxAgeMs: 1000 } }));
-const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, GATEWATCH_DATA_DIR: dataDir, GATEWATCH_CONFIG: cfgFile, GATEWATCH_LOG_LEVEL: 'warn', GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key-0123456789abcdef' };
+writeFileSync(cfgFile, JSON.stringify({ kafka: { groupId, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: arg('batch', 20_000), batchMaxAgeMs: 1000 } }));
+const env = { ...process.env, ...(THREADS !== undefined ? { GATEWATCH_PIPELINE_THREADS: String(THREADS) } : {}), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, GATEWATCH_DATA_DIR: dataDir, GATEWATCH_CONFIG: cfgFile, GATEWATCH_LOG_LEVEL: 'warn', GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key-0123456789abcdef' };
 const child = spawn(process.execPath, [BIN, 'ingest'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 const spawnedAt = performance.now();
 let peakRssKb = 0;
 let firstCommitAt = 0;
+/** CPU seconds (user + system) a process has used, from /proc */
+const cpuSeconds = (pid: number | undefined) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+};
+let workerCpuAtFirstCommit = 0;
+let brokerCpuAtFirstCommit = 0;
 const committed = async () => {
   try {
     const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -124,12 +137,18 @@ for (;;) {
     /* process gone */
   }
   const c = await committed();
-  if (c > 0 && !firstCommitAt) firstCommitAt = performance.now();
+  if (c > 0 && !firstCommitAt) {
+    firstCommitAt = performance.now();
+    workerCpuAtFirstCommit = cpuSeconds(child.pid);
+    brokerCpuAtFirstCommit = cpuSeconds(broker?.process.pid);
+  }
   if (c >= N) break;
   if (child.exitCode !== null) throw new Error(`gatewatch ingest exited with ${child.exitCode}`);
   await new Promise((r) => setTimeout(r, 100));
 }
 const doneAt = performance.now();
+const workerCpu = cpuSeconds(child.pid) - workerCpuAtFirstCommit;
+const brokerCpu = broker ? cpuSeconds(broker.process.pid) - brokerCpuAtFirstCommit : NaN;
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 await admin.disconnect();
@@ -148,6 +167,8 @@ console.log('');
 console.log(`end to end, one gatewatch ingest process, ${N.toLocaleString('en-US')} records:`);
 console.log(`  from process start       ${rate(N, doneAt - spawnedAt).padStart(10)} records/s  (${((doneAt - spawnedAt) / 1000).toFixed(1)} s, includes start-up)`);
 console.log(`  from first commit        ${rate(N, doneAt - firstCommitAt).padStart(10)} records/s  (${((doneAt - firstCommitAt) / 1000).toFixed(1)} s)`);
+const cores = (cpu: number) => (cpu / ((doneAt - firstCommitAt) / 1000)).toFixed(2);
+console.log(`  CPU, first commit to end  worker ${cores(workerCpu)} cores, broker ${cores(brokerCpu)} cores (of ${cpus().length})`);
 console.log(`  peak RSS                 ${(peakRssKb / 1024).toFixed(0).padStart(10)} MB`);
 console.log(`  rows stored              ${stored.toLocaleString('en-US').padStart(10)}  (expected ${N.toLocaleString('en-US')})`);
 process.exit(stored === N ? 0 : 1);

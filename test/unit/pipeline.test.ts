@@ -5,6 +5,9 @@ import { createRedactor } from '../../services/ingest/redaction/redactor.js';
 import { createFingerprinter } from '../../services/ingest/enrichment/principal.js';
 import { createClientIpResolver } from '../../services/ingest/normalize/client-ip.js';
 import { NO_GEO, type GeoLookup } from '../../services/ingest/enrichment/geoip.js';
+import { packChunk, processChunk, NO_VALUE } from '../../services/ingest/pipeline/process-chunk.js';
+import { Batch } from '../../services/ingest/batch.js';
+import { toCompactRow } from '../../services/ingest/row-writer.js';
 import * as fx from '../fixtures/gateway-logs.js';
 
 const NOW = Date.UTC(2026, 10, 28, 12);
@@ -105,6 +108,82 @@ describe('ingest pipeline', () => {
     const out = pipeline(JSON.stringify(batch));
     expect(out.map((o) => o.kind)).toEqual(['ok', 'ok', 'dlq']);
     expect(one(out).query).toBe('param1=sample&subscription-key=[REDACTED:param]');
+  });
+});
+
+describe('the pipeline over a fetched chunk (what a pipeline thread returns)', () => {
+  const azure = JSON.parse(fx.AZURE_APIM) as { records: unknown[] };
+  azure.records.push({ category: 'GatewayLogs', time: 'garbage', properties: { url: 'https://x/y' } });
+  // good, bad, a tombstone (no value), a pinned format, one record holding three entries, non-ASCII
+  const messages: Array<{ value: string | null; hint: 'auto' | 'kong' | 'nginx-combined' }> = [
+    { value: fx.NGINX_COMBINED_XFF, hint: 'auto' },
+    { value: '{"truncated": ', hint: 'auto' },
+    { value: null, hint: 'auto' },
+    { value: fx.KONG, hint: 'kong' },
+    { value: fx.KONG, hint: 'nginx-combined' },
+    { value: JSON.stringify(azure), hint: 'auto' },
+    { value: fx.NGINX_COMBINED_XFF.replace('/login', '/café/ü/日本'), hint: 'auto' },
+  ];
+  const values = messages.map((m) => (m.value === null ? null : Buffer.from(m.value)));
+  const hints = messages.map((m) => m.hint);
+
+  it('gives each message the rows, format, redactions and dead letters the record pipeline gives it', () => {
+    const chunk = processChunk(pipeline, packChunk(values, hints));
+    expect(chunk.count).toBe(messages.length);
+    const text = Buffer.from(chunk.rows).toString('utf8');
+    messages.forEach((m, i) => {
+      const lines = Buffer.from(chunk.rows.subarray(chunk.rowEnds[i], chunk.rowEnds[i + 1])).toString('utf8');
+      if (m.value === null) {
+        expect(lines).toBe('');
+        expect(chunk.events[i]).toBe(0);
+        expect(chunk.letters.has(i)).toBe(false);
+        return;
+      }
+      const outcomes = pipeline(m.value, m.hint);
+      const ok = outcomes.flatMap((o) => (o.kind === 'ok' ? [o] : []));
+      // byte for byte what the events encode to, one JSON line each
+      expect(lines).toBe(ok.map((o) => JSON.stringify(toCompactRow(o.event)) + '\n').join(''));
+      expect(chunk.events[i]).toBe(ok.length);
+      expect(chunk.letters.get(i) ?? []).toEqual(outcomes.flatMap((o) => (o.kind === 'dlq' ? [o.letter] : [])));
+      const red = new Map<string, number>();
+      for (const o of ok) for (const [t, n] of o.redactions) red.set(t, (red.get(t) ?? 0) + n);
+      const got = new Map<string, number>();
+      for (let k = chunk.redStart[i]!; k < chunk.redStart[i + 1]!; k++) {
+        const t = chunk.redTypes[chunk.redPairs[2 * k]!]!;
+        got.set(t, (got.get(t) ?? 0) + chunk.redPairs[2 * k + 1]!);
+      }
+      expect(got).toEqual(red);
+    });
+    expect(chunk.events[5]).toBe(2); // Azure: two good entries, the third dead-lettered
+    expect(chunk.letters.get(4)?.[0]?.reason).toBe('unknown_format'); // JSON pinned as a text format
+    expect(text).toContain('/café/ü/日本');
+  });
+
+  it('builds the same batch as the outcomes added one by one, with slices of one chunk kept as one', () => {
+    const chunk = processChunk(pipeline, packChunk(values, hints));
+    const viaChunk = new Batch();
+    const viaOutcomes = new Batch();
+    messages.forEach((m, i) => {
+      const source = { source: 'kafka', topic: 't', partition: 0, offset: String(i) };
+      viaChunk.addProcessed(chunk, i, source);
+      if (m.value !== null) viaOutcomes.add(pipeline(m.value, m.hint), source);
+    });
+    expect(viaChunk.rows).toBe(viaOutcomes.rows);
+    expect(viaChunk.size).toBe(viaOutcomes.size);
+    expect(viaChunk.letters).toEqual(viaOutcomes.letters);
+    expect(viaChunk.body().equals(viaOutcomes.body())).toBe(true);
+    // every event line is a JSON array ClickHouse reads as a row
+    for (const line of viaChunk.body().toString('utf8').trimEnd().split('\n')) expect(Array.isArray(JSON.parse(line))).toBe(true);
+  });
+
+  it('packs values back to back and marks a message without a value', () => {
+    const raw = packChunk([Buffer.from('ab'), null, Buffer.from('cde')], ['auto', 'auto', 'kong']);
+    expect(Buffer.from(raw.data).toString()).toBe('abcde');
+    expect([...raw.ends]).toEqual([0, 2, 2, 5]);
+    expect(raw.hints[1]).toBe(NO_VALUE);
+    // its own memory: transferring it to a thread moves exactly these bytes
+    expect(raw.data.byteOffset).toBe(0);
+    expect(raw.data.buffer.byteLength).toBe(5);
   });
 });
 

@@ -1,0 +1,61 @@
+/**
+ * Pipeline threads (worker_threads) against the pipeline run inline: the same bytes for the
+ * same records, split across threads in order; a thread that dies fails only the chunk it
+ * held, and the next chunk is served by a new thread.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildPipeline } from '../../services/ingest/build-pipeline.js';
+import { inlineChunkProcessor, startPipelineThreads, type ChunkProcessor } from '../../services/ingest/pipeline-threads.js';
+import type { ProcessedChunk } from '../../services/ingest/pipeline/process-chunk.js';
+import { benchRecords } from '../bench/bench-data.js';
+import * as fx from '../fixtures/gateway-logs.js';
+import { silentLog, testConfig } from './helpers.js';
+
+const config = testConfig();
+const opened: ChunkProcessor[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((p) => p.close()));
+});
+
+const records = [...benchRecords(1500), fx.KONG, fx.AZURE_APIM, fx.NGINX_COMBINED_XFF, '{"broken', 'not a log line at all', ''];
+const values = records.map((r) => Buffer.from(r));
+const hints = records.map(() => 'auto' as const);
+
+/** Message i's rows and counts, whichever part it landed in. */
+function perMessage(parts: ProcessedChunk[]) {
+  const out: Array<{ rows: string; events: number; letters: unknown }> = [];
+  for (const c of parts) {
+    for (let i = 0; i < c.count; i++) {
+      out.push({ rows: Buffer.from(c.rows.subarray(c.rowEnds[i], c.rowEnds[i + 1])).toString('utf8'), events: c.events[i]!, letters: c.letters.get(i) ?? [] });
+    }
+  }
+  return out;
+}
+
+describe('pipeline threads', () => {
+  it('give the same rows, in order, as the pipeline run inline, split across two threads', async () => {
+    const threads = await startPipelineThreads(config, silentLog, 2);
+    opened.push(threads);
+    const inline = inlineChunkProcessor(await buildPipeline(config, silentLog));
+    const parts = await threads.process(values, hints);
+    expect(parts).toHaveLength(2);
+    expect(parts.reduce((n, p) => n + p.count, 0)).toBe(records.length);
+    const got = perMessage(parts);
+    const want = perMessage(await inline.process(values, hints));
+    expect(got).toEqual(want);
+    expect(got.filter((m) => m.events > 0).length).toBeGreaterThan(1500);
+    expect(got.at(-3)!.letters).toEqual([expect.objectContaining({ reason: 'invalid_json' })]);
+    // a small fetch is not split
+    expect(await threads.process(values.slice(0, 10), hints.slice(0, 10))).toHaveLength(1);
+  });
+
+  it('fail the chunk a dying thread held, then serve the next one from a new thread', async () => {
+    const threads = await startPipelineThreads(config, silentLog, 1, { entry: new URL('./dying-pipeline-thread.mjs', import.meta.url) });
+    opened.push(threads);
+    const poison = [Buffer.from(fx.KONG), Buffer.from('die-now')];
+    await expect(threads.process(poison, ['auto', 'auto'])).rejects.toThrow(/pipeline thread 0 exited with code 7/);
+    const [after] = await threads.process([Buffer.from(fx.KONG)], ['auto']);
+    expect(after!.events[0]).toBe(1);
+    expect(Buffer.from(after!.rows).toString('utf8')).toContain('kong');
+  });
+});
