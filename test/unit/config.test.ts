@@ -23,6 +23,8 @@ describe('configuration', () => {
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
     expect(c.clickhouse.url).toBe('http://127.0.0.1:8123');
     expect(c.dataDir).toBe('/tmp/x');
+    expect(c.ingest.pipelineThreads).toBe(1);
+    expect(loadConfig({ GATEWATCH_PIPELINE_THREADS: '0' }).ingest.pipelineThreads).toBe(0);
   });
 
   it.each([
@@ -43,6 +45,8 @@ describe('configuration', () => {
     ['an unknown redaction rule', { GATEWATCH_CONFIG: file('{"redaction":{"rules":{"jwts":false}}}') }, 'redaction.rules.jwts'],
     ['an unknown PII action', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"email":"encrypt"}}}') }, 'redaction.pii.email'],
     ['masking principals (it would merge them)', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"principal":"mask"}}}') }, 'redaction.pii.principal'],
+    ['pipeline threads that are not a number', { GATEWATCH_PIPELINE_THREADS: 'two' }, 'GATEWATCH_PIPELINE_THREADS'],
+    ['more pipeline threads than allowed', { GATEWATCH_PIPELINE_THREADS: '64' }, 'ingest.pipelineThreads'],
     ['a privacy mode that is not a boolean', { GATEWATCH_PRIVACY_MODE: 'maybe' }, 'GATEWATCH_PRIVACY_MODE'],
     ['a detection cycle longer than a detector window', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":600}}') }, 'detect.cycleSec'],
     ['a detection cycle that does not divide a minute', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":7}}') }, 'detect.cycleSec'],
