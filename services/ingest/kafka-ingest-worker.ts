@@ -23,6 +23,7 @@ import { Batch, writeBatch } from './batch.js';
 import { batchToken, type BatchJournal, type OffsetRange } from './batch-journal.js';
 import type { EventSink } from './clickhouse-event-sink.js';
 import type { ChunkProcessor } from './pipeline-threads.js';
+import type { ProcessedChunk } from './pipeline/process-chunk.js';
 
 export const FORMAT_HEADER = 'gatewatch-format';
 
@@ -110,8 +111,14 @@ export class KafkaIngestWorker {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.mutex.run(() => this.onBatch(payload)),
+      // with pipeline threads, the next partitions' fetches are processed while one is placed
+      // and written; placing (state, offsets, batches) stays one at a time under the mutex
+      partitionsConsumedConcurrently: Math.max(1, this.deps.processor.threads * 2),
+      eachBatch: (payload) => {
+        const parts = this.process(payload);
+        parts.catch(() => undefined); // seen, and handled, by consume
+        return this.mutex.run(() => this.onBatch(payload, parts));
+      },
     });
     const tick = Math.max(10, Math.floor(config.ingest.batchMaxAgeMs / 2));
     this.timer = setInterval(() => void this.mutex.run(() => this.flushAged()), tick);
@@ -190,10 +197,24 @@ export class KafkaIngestWorker {
     }
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
+  /**
+   * The pipeline over a fetched batch. Pure (no state of the worker is touched), so it runs
+   * outside the mutex, beside the placing of another partition's batch.
+   */
+  private async process({ batch }: EachBatchPayload): Promise<ProcessedChunk[]> {
+    if (batch.messages.length === 0) return [];
+    const topicHint = this.deps.config.kafka.topicFormats[batch.topic] ?? 'auto';
+    const hints = batch.messages.map((m) => {
+      const header = m.headers?.[FORMAT_HEADER]?.toString();
+      return header && (FORMATS as readonly string[]).includes(header) ? (header as LogFormat) : topicHint;
+    });
+    return this.deps.processor.process(batch.messages.map((m) => m.value), hints);
+  }
+
+  private async onBatch(payload: EachBatchPayload, processed: Promise<ProcessedChunk[]>): Promise<void> {
     this.heartbeat = payload.heartbeat;
     try {
-      await this.consume(payload);
+      await this.consume(payload, processed);
     } catch (err) {
       const st = this.partitions.get(`${payload.batch.topic}/${payload.batch.partition}`);
       if (st) this.rewind(st, err);
@@ -201,23 +222,18 @@ export class KafkaIngestWorker {
     }
   }
 
-  private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, processed: Promise<ProcessedChunk[]>): Promise<void> {
     if (!this.running || batch.messages.length === 0 || isStale()) return;
-    const { config, processor, journal, metrics } = this.deps;
+    const { config, journal, metrics } = this.deps;
     const st = this.state(batch.topic, batch.partition, batch.messages[0]!.offset);
     if (st.plans === undefined) {
       const from = BigInt(batch.messages[0]!.offset);
       st.plans = await this.withStoreRetry(() => journal.pending(this.group, st.topic, st.partition, from));
       if (st.plans.length) this.deps.log.info({ topic: st.topic, partition: st.partition, ranges: st.plans.length }, 'rebuilding journalled batches');
     }
-    const topicHint = config.kafka.topicFormats[batch.topic] ?? 'auto';
-    const hints = batch.messages.map((m) => {
-      const header = m.headers?.[FORMAT_HEADER]?.toString();
-      return header && (FORMATS as readonly string[]).includes(header) ? (header as LogFormat) : topicHint;
-    });
-    // the whole fetch through the pipeline at once (beside this thread when threads are on);
-    // the loop below then only places the results, message by message
-    const parts = await processor.process(batch.messages.map((m) => m.value), hints);
+    // the whole fetch went through the pipeline at once (in pipeline threads when they are
+    // on); the loop below only places the results, message by message
+    const parts = await processed;
     let part = 0;
     let partStart = 0;
     for (let i = 0; i < batch.messages.length; i++) {

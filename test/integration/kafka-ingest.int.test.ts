@@ -16,7 +16,9 @@ import { StoreUnavailableError } from '../../services/shared/errors.js';
 import type { Config } from '../../schemas/config-schema.js';
 import { JWT_ALICE } from '../fixtures/gateway-logs.js';
 import { mixedRecords } from './kafka-fixtures.js';
-import { silentLog, testConfig, unique, waitFor } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { silentLog, testConfig, tmpDir, unique, waitFor } from './helpers.js';
 import { fullyCommitted as committedFor, produce as produceTo } from './kafka-helpers.js';
 
 const brokers = inject('kafkaBrokers');
@@ -42,8 +44,8 @@ afterAll(async () => {
 });
 
 /** The worker as the ingest role builds it: the pipeline in threads (two here, so fetches are split between them). */
-async function startWorker(config: Config, sink: EventSink): Promise<KafkaIngestWorker> {
-  const processor = await startPipelineThreads(config, silentLog, 2);
+async function startWorker(config: Config, sink: EventSink, threadEntry?: URL): Promise<KafkaIngestWorker> {
+  const processor = await startPipelineThreads(config, silentLog, 2, threadEntry ? { entry: threadEntry } : {});
   processors.push(processor);
   const worker = new KafkaIngestWorker({
     kafka: new Kafka({ brokers, clientId: 'gatewatch-test', logLevel: logLevel.NOTHING }),
@@ -154,6 +156,28 @@ describe('Kafka → ClickHouse', () => {
       expect(await count(`SELECT uniqExact(if(request_id != '', request_id, path)) AS n FROM events WHERE ${where}`)).toBe(records.length);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it('loses nothing and stores nothing twice when a pipeline thread dies mid-stream', async () => {
+    const topic = unique('thread-death');
+    const records = mixedRecords(1500, topic).filter((r) => r.good);
+    const values = records.map((r) => r.value);
+    values.splice(700, 0, 'die-once'); // kills the thread that gets it, the first time
+    await produce(topic, values, 1);
+    process.env.GW_DIE_ONCE_FILE = join(tmpDir('gw-die-'), 'died');
+    const config = configFor(topic);
+    const worker = await startWorker(config, createClickHouseEventSink(rt.store), new URL('./dying-pipeline-thread.mjs', import.meta.url));
+    try {
+      await waitFor(() => fullyCommitted(config.kafka.groupId, topic), (d) => d, { what: 'all offsets committed after the thread restarted' });
+      expect(existsSync(process.env.GW_DIE_ONCE_FILE)).toBe(true); // it did die
+      const where = `request_id LIKE '${topic}-%' OR path LIKE '/n/${topic}-%'`;
+      expect(await count(`SELECT count() AS n FROM events WHERE ${where}`)).toBe(records.length);
+      expect(await count(`SELECT uniqExact(if(request_id != '', request_id, path)) AS n FROM events WHERE ${where}`)).toBe(records.length);
+      expect(await count(`SELECT count() AS n FROM dead_letters WHERE topic = '${topic}' AND record = 'die-once'`)).toBe(1);
+    } finally {
+      await worker.stop();
+      delete process.env.GW_DIE_ONCE_FILE;
     }
   });
 
