@@ -1,5 +1,8 @@
 /**
- * npm run bench:ingest [-- --records N --partitions P --threads T]
+ * npm run bench:ingest [-- --records N --partitions P --threads T --batch ROWS]
+ *
+ * BENCH_NODE_ARGS passes Node flags to the worker process (for example
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: one profile per thread).
  *
  * Pushes N records (default 1,000,000) through Kafka → parse → redact → enrich → ClickHouse
  * and prints records/s per stage and end to end, plus the worker's peak RSS. The end-to-end
@@ -106,7 +109,7 @@ const groupId = `${topic}-gatewatch`;
 const cfgFile = join(dataDir, 'bench-config.json');
 writeFileSync(cfgFile, JSON.stringify({ kafka: { groupId, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: arg('batch', 20_000), batchMaxAgeMs: 1000 } }));
 const env = { ...process.env, ...(THREADS !== undefined ? { GATEWATCH_PIPELINE_THREADS: String(THREADS) } : {}), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, GATEWATCH_DATA_DIR: dataDir, GATEWATCH_CONFIG: cfgFile, GATEWATCH_LOG_LEVEL: 'warn', GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key-0123456789abcdef' };
-const child = spawn(process.execPath, [BIN, 'ingest'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), BIN, 'ingest'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 const spawnedAt = performance.now();
 let peakRssKb = 0;
 let firstCommitAt = 0;
