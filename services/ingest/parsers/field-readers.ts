@@ -43,10 +43,15 @@ export function status(v: unknown, field = 'status'): number {
 }
 
 /** Reads a dotted path (`a.b.c`) from an object; keys containing dots are tried whole first. */
+/** dotted paths split once: the paths are the parsers' and the config's, a fixed few */
+const SPLIT = new Map<string, string[]>();
+
 export function at(obj: JsonObject, path: string): unknown {
   if (path in obj) return obj[path];
+  let parts = SPLIT.get(path);
+  if (!parts) SPLIT.set(path, (parts = path.split('.')));
   let cur: unknown = obj;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (!isObject(cur)) return undefined;
     cur = cur[part];
   }
