@@ -105,14 +105,11 @@ const consumeMs = await new Promise<number>((resolve) => {
 await consumer.disconnect();
 
 // ---- end to end: a real `gatewatch ingest` process
-const groupId = `${topic}-gatewatch`;
 const cfgFile = join(dataDir, 'bench-config.json');
+const groupId = `${topic}-gatewatch`;
 writeFileSync(cfgFile, JSON.stringify({ kafka: { groupId, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: arg('batch', 20_000), batchMaxAgeMs: 1000 } }));
 const env = { ...process.env, ...(THREADS !== undefined ? { GATEWATCH_PIPELINE_THREADS: String(THREADS) } : {}), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, GATEWATCH_DATA_DIR: dataDir, GATEWATCH_CONFIG: cfgFile, GATEWATCH_LOG_LEVEL: 'warn', GATEWATCH_FINGERPRINT_KEY: 'bench-fingerprint-key-0123456789abcdef' };
-const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), BIN, 'ingest'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-const spawnedAt = performance.now();
-let peakRssKb = 0;
-let firstCommitAt = 0;
+
 /** CPU seconds (user + system) a process has used, from /proc */
 const cpuSeconds = (pid: number | undefined) => {
   try {
@@ -122,38 +119,60 @@ const cpuSeconds = (pid: number | undefined) => {
     return 0;
   }
 };
-let workerCpuAtFirstCommit = 0;
-let brokerCpuAtFirstCommit = 0;
-const committed = async () => {
-  try {
-    const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } catch {
-    return 0;
-  }
-};
-for (;;) {
-  try {
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-  } catch {
-    /* process gone */
-  }
-  const c = await committed();
-  if (c > 0 && !firstCommitAt) {
-    firstCommitAt = performance.now();
-    workerCpuAtFirstCommit = cpuSeconds(child.pid);
-    brokerCpuAtFirstCommit = cpuSeconds(broker?.process.pid);
-  }
-  if (c >= N) break;
-  if (child.exitCode !== null) throw new Error(`gatewatch ingest exited with ${child.exitCode}`);
-  await new Promise((r) => setTimeout(r, 100));
+
+interface Run {
+  spawnedAt: number;
+  firstCommitAt: number;
+  doneAt: number;
+  peakRssKb: number;
+  workerCpu: number;
+  brokerCpu: number;
 }
-const doneAt = performance.now();
-const workerCpu = cpuSeconds(child.pid) - workerCpuAtFirstCommit;
-const brokerCpu = broker ? cpuSeconds(broker.process.pid) - brokerCpuAtFirstCommit : NaN;
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+
+/** Runs a worker process until its group has committed all N records; SIGTERM after. */
+async function measure(args: string[], group: string, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const spawnedAt = performance.now();
+  let peakRssKb = 0;
+  let firstCommitAt = 0;
+  let workerCpu0 = 0;
+  let brokerCpu0 = 0;
+  const committed = async () => {
+    try {
+      const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    } catch {
+      return 0;
+    }
+  };
+  for (;;) {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      /* process gone */
+    }
+    const c = await committed();
+    if (c > 0 && !firstCommitAt) {
+      firstCommitAt = performance.now();
+      workerCpu0 = cpuSeconds(child.pid);
+      brokerCpu0 = cpuSeconds(broker?.process.pid);
+    }
+    if (c >= N) break;
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const doneAt = performance.now();
+  const run = { spawnedAt, firstCommitAt, doneAt, peakRssKb, workerCpu: cpuSeconds(child.pid) - workerCpu0, brokerCpu: broker ? cpuSeconds(broker.process.pid) - brokerCpu0 : NaN };
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return run;
+}
+
+const full = await measure([BIN, 'ingest'], groupId);
+// the same worker with every insert discarded: what the process does besides the engine
+// (the share it keeps when ClickHouse runs as a server elsewhere)
+const discarded = await measure(['--import', 'tsx', join(import.meta.dirname, 'ingest-worker-discarding.ts')], `${topic}-discarding`, { BENCH_GROUP: `${topic}-discarding` });
 await admin.disconnect();
 await broker?.stop();
 
@@ -166,12 +185,16 @@ console.log(`parse + redact + principal + GeoIP/ASN  ${rate(SAMPLE, pipelineMs).
 console.log(`ClickHouse insert (chDB, 50k batches)   ${rate(events.length, insertMs).padStart(10)}`);
 console.log(`Kafka produce (kafkajs, acks=1)         ${rate(N, produceMs).padStart(10)}`);
 console.log(`Kafka consume only (kafkajs)            ${rate(N, consumeMs).padStart(10)}`);
-console.log('');
-console.log(`end to end, one gatewatch ingest process, ${N.toLocaleString('en-US')} records:`);
-console.log(`  from process start       ${rate(N, doneAt - spawnedAt).padStart(10)} records/s  (${((doneAt - spawnedAt) / 1000).toFixed(1)} s, includes start-up)`);
-console.log(`  from first commit        ${rate(N, doneAt - firstCommitAt).padStart(10)} records/s  (${((doneAt - firstCommitAt) / 1000).toFixed(1)} s)`);
-const cores = (cpu: number) => (cpu / ((doneAt - firstCommitAt) / 1000)).toFixed(2);
-console.log(`  CPU, first commit to end  worker ${cores(workerCpu)} cores, broker ${cores(brokerCpu)} cores (of ${cpus().length})`);
-console.log(`  peak RSS                 ${(peakRssKb / 1024).toFixed(0).padStart(10)} MB`);
+function report(title: string, r: Run): void {
+  const cores = (cpu: number) => (cpu / ((r.doneAt - r.firstCommitAt) / 1000)).toFixed(2);
+  console.log('');
+  console.log(title);
+  console.log(`  from process start       ${rate(N, r.doneAt - r.spawnedAt).padStart(10)} records/s  (${((r.doneAt - r.spawnedAt) / 1000).toFixed(1)} s, includes start-up)`);
+  console.log(`  from first commit        ${rate(N, r.doneAt - r.firstCommitAt).padStart(10)} records/s  (${((r.doneAt - r.firstCommitAt) / 1000).toFixed(1)} s)`);
+  console.log(`  CPU, first commit to end  worker ${cores(r.workerCpu)} cores, broker ${cores(r.brokerCpu)} cores (of ${cpus().length})`);
+  console.log(`  peak RSS                 ${(r.peakRssKb / 1024).toFixed(0).padStart(10)} MB`);
+}
+report(`end to end, one gatewatch ingest process, ${N.toLocaleString('en-US')} records:`, full);
 console.log(`  rows stored              ${stored.toLocaleString('en-US').padStart(10)}  (expected ${N.toLocaleString('en-US')})`);
+report('the same worker with its inserts discarded (no engine in the process; not a product mode):', discarded);
 process.exit(stored === N ? 0 : 1);
