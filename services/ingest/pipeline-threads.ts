@@ -115,7 +115,14 @@ export async function startPipelineThreads(config: Config, log: Logger, threads:
   // the key is settled here, once, so that every thread fingerprints with the same one
   const threadConfig: Config = { ...config, fingerprintKey: fingerprintKey(config, log) };
   const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, i, log, opts.entry ?? ENTRY));
-  await Promise.all(pool.map((t) => t.start()));
+  try {
+    await Promise.all(pool.map((t) => t.start()));
+  } catch (err) {
+    // one thread could not build its pipeline (a missing GeoIP database, say): the others
+    // would keep the process alive for nothing
+    await Promise.all(pool.map((t) => t.close()));
+    throw err;
+  }
   log.info({ threads }, 'pipeline threads started');
   return {
     threads,

@@ -49,6 +49,13 @@ describe('pipeline threads', () => {
     expect(await threads.process(values.slice(0, 10), hints.slice(0, 10))).toHaveLength(1);
   });
 
+  it('refuse to start, and leave no thread behind, when a thread cannot build its pipeline', async () => {
+    const bad = testConfig({ enrichment: { cityDbDir: '/nonexistent/geoip' } });
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    await expect(startPipelineThreads(bad, silentLog, 2)).rejects.toThrow(/pipeline thread \d could not start: .*nonexistent\/geoip/);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
+  });
+
   it('fail the chunk a dying thread held, then serve the next one from a new thread', async () => {
     const threads = await startPipelineThreads(config, silentLog, 1, { entry: new URL('./dying-pipeline-thread.mjs', import.meta.url) });
     opened.push(threads);
