@@ -84,11 +84,10 @@ export const ConfigSchema = Type.Object(
           description: 'CIDRs whose X-Forwarded-For is believed; from anyone else it is ignored',
         }),
         storeRetryMaxMs: Type.Integer({ default: 30_000, minimum: 100 }),
-        pipelineThreads: Type.Integer({
-          default: 1,
-          minimum: 0,
-          maximum: 16,
-          description: 'threads that parse, redact, enrich and encode Kafka records beside the consumer; 0 runs the pipeline in the consumer thread',
+        pipelineThreads: Type.Union([Type.Integer({ minimum: 0, maximum: 16 }), Type.Literal('auto')], {
+          default: 'auto',
+          // threads that parse, redact, enrich and encode Kafka records beside the consumer
+          description: 'an integer from 0 (in the consumer thread) to 16, or "auto": 1 beside the embedded engine, one per core (up to 4) with a ClickHouse server',
         }),
         nginxJsonFields: Type.Optional(FieldMapping),
         genericFields: Type.Optional(FieldMapping),

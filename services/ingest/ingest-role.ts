@@ -7,7 +7,7 @@ import { createClickHouseEventSink } from './clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from './batch-journal.js';
 import { createDirectIngest, createKafkaIngest, type IngestGateway } from './ingest-gateway.js';
 import { KafkaIngestWorker } from './kafka-ingest-worker.js';
-import { inlineChunkProcessor, startPipelineThreads } from './pipeline-threads.js';
+import { inlineChunkProcessor, pipelineThreadCount, startPipelineThreads } from './pipeline-threads.js';
 
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
   const klog = log.child({ component: 'kafkajs' });
@@ -50,7 +50,7 @@ export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean })
   rt.onClose('kafka producer', () => producer.disconnect());
   const gateway = createKafkaIngest({ producer, topic: config.kafka.topic });
   if (!opts.runWorker) return { gateway };
-  const threads = config.ingest.pipelineThreads;
+  const threads = pipelineThreadCount(config);
   const processor = threads > 0 ? await startPipelineThreads(config, log, threads) : inlineChunkProcessor(await buildPipeline(config, log));
   // closed after the worker (onClose runs in reverse): its final flush may still need them
   rt.onClose('pipeline threads', () => processor.close());

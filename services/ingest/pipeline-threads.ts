@@ -9,6 +9,7 @@
  * - A thread that dies fails the chunks it held (the worker rewinds and they come again) and
  *   is started again for the next chunk; it never takes records with it.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config, LogFormat } from '../../schemas/config-schema.js';
@@ -16,6 +17,18 @@ import { errorMessage } from '../shared/errors.js';
 import { fingerprintKey } from './build-pipeline.js';
 import { packChunk, processChunk, rawTransfer, type ProcessedChunk } from './pipeline/process-chunk.js';
 import type { ProcessRecord } from './pipeline/process-record.js';
+
+/**
+ * How many pipeline threads `auto` means. Beside the embedded engine one: the engine's insert
+ * and merges use the other cores (two threads gave +4 to +15 % for +170 MB on two cores, see
+ * docs/benchmarks.md). With a ClickHouse server the pipeline is the worker's main work: one
+ * thread per core, up to four.
+ */
+export function pipelineThreadCount(config: Config, cores = availableParallelism()): number {
+  const n = config.ingest.pipelineThreads;
+  if (n !== 'auto') return n;
+  return config.clickhouse.url ? Math.min(4, Math.max(1, cores)) : 1;
+}
 
 export interface ChunkProcessor {
   readonly threads: number;

@@ -29,7 +29,7 @@ const ENV_KEYS: Array<[string, string, (v: string) => unknown]> = [
   ['GATEWATCH_FINGERPRINT_KEY', 'fingerprintKey', (v) => v],
   ['GATEWATCH_PRIVACY_MODE', 'redaction.privacyMode', (v) => boolean('GATEWATCH_PRIVACY_MODE', v)],
   ['GATEWATCH_NOTIFY_INSTANCE', 'notify.instance', (v) => v],
-  ['GATEWATCH_PIPELINE_THREADS', 'ingest.pipelineThreads', (v) => integer('GATEWATCH_PIPELINE_THREADS', v)],
+  ['GATEWATCH_PIPELINE_THREADS', 'ingest.pipelineThreads', (v) => (v.trim() === 'auto' ? 'auto' : integer('GATEWATCH_PIPELINE_THREADS', v))],
 ];
 
 function integer(name: string, v: string): number {

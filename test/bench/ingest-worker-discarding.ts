@@ -11,14 +11,14 @@ import { createMetrics } from '../../services/shared/metrics.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
 import { createKafka } from '../../services/ingest/ingest-role.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
-import { inlineChunkProcessor, startPipelineThreads } from '../../services/ingest/pipeline-threads.js';
+import { inlineChunkProcessor, pipelineThreadCount, startPipelineThreads } from '../../services/ingest/pipeline-threads.js';
 import type { EventSink } from '../../services/ingest/clickhouse-event-sink.js';
 import type { BatchJournal, OffsetRange } from '../../services/ingest/batch-journal.js';
 
 const base = loadConfig(process.env);
 const config = { ...base, kafka: { ...base.kafka, groupId: process.env.BENCH_GROUP ?? `${base.kafka.groupId}-discarding` } };
 const log = createLogger(config.logLevel, { pretty: false, redaction: config.redaction });
-const threads = config.ingest.pipelineThreads;
+const threads = pipelineThreadCount(config);
 const processor = threads > 0 ? await startPipelineThreads(config, log, threads) : inlineChunkProcessor(await buildPipeline(config, log));
 
 let rows = 0;

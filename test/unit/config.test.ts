@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../services/shared/config.js';
 import { ConfigError } from '../../services/shared/errors.js';
+import { pipelineThreadCount } from '../../services/ingest/pipeline-threads.js';
 
 function file(content: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'gw-cfg-')), 'config.json');
@@ -23,8 +24,14 @@ describe('configuration', () => {
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
     expect(c.clickhouse.url).toBe('http://127.0.0.1:8123');
     expect(c.dataDir).toBe('/tmp/x');
-    expect(c.ingest.pipelineThreads).toBe(1);
+    expect(c.ingest.pipelineThreads).toBe('auto');
     expect(loadConfig({ GATEWATCH_PIPELINE_THREADS: '0' }).ingest.pipelineThreads).toBe(0);
+    expect(loadConfig({ GATEWATCH_PIPELINE_THREADS: ' auto ' }).ingest.pipelineThreads).toBe('auto');
+    // auto: one beside the embedded engine, one per core (up to four) with a server
+    expect(pipelineThreadCount(loadConfig({}), 8)).toBe(1);
+    expect(pipelineThreadCount(c, 2)).toBe(2);
+    expect(pipelineThreadCount(c, 8)).toBe(4);
+    expect(pipelineThreadCount(loadConfig({ CLICKHOUSE_URL: 'http://127.0.0.1:8123', GATEWATCH_PIPELINE_THREADS: '3' }), 8)).toBe(3);
   });
 
   it.each([
@@ -47,6 +54,7 @@ describe('configuration', () => {
     ['masking principals (it would merge them)', { GATEWATCH_CONFIG: file('{"redaction":{"pii":{"principal":"mask"}}}') }, 'redaction.pii.principal'],
     ['pipeline threads that are not a number', { GATEWATCH_PIPELINE_THREADS: 'two' }, 'GATEWATCH_PIPELINE_THREADS'],
     ['more pipeline threads than allowed', { GATEWATCH_PIPELINE_THREADS: '64' }, 'ingest.pipelineThreads'],
+    ['pipeline threads neither a number nor auto (config file)', { GATEWATCH_CONFIG: file('{"ingest":{"pipelineThreads":"many"}}') }, 'ingest.pipelineThreads'],
     ['a privacy mode that is not a boolean', { GATEWATCH_PRIVACY_MODE: 'maybe' }, 'GATEWATCH_PRIVACY_MODE'],
     ['a detection cycle longer than a detector window', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":600}}') }, 'detect.cycleSec'],
     ['a detection cycle that does not divide a minute', { GATEWATCH_CONFIG: file('{"detect":{"cycleSec":7}}') }, 'detect.cycleSec'],
