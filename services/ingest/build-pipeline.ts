@@ -9,7 +9,7 @@ import { createRedactor } from './redaction/redactor.js';
 import { createPseudonymizer, resolvePiiPolicy } from './redaction/pii.js';
 import { createFingerprinter } from './enrichment/principal.js';
 import { createClientIpResolver } from './normalize/client-ip.js';
-import { openGeoLookup } from './enrichment/geoip.js';
+import { geoLookupFrom, openGeoLookup, type GeoData } from './enrichment/geoip.js';
 import { createPipeline, type ProcessRecord } from './pipeline/process-record.js';
 
 const DAY_MS = 86_400_000;
@@ -36,8 +36,11 @@ export function fingerprintKey(config: Config, log: Logger): string {
   }
 }
 
-export async function buildPipeline(config: Config, log: Logger, now: () => number = Date.now): Promise<ProcessRecord> {
-  const geo = await openGeoLookup(config.enrichment);
+/**
+ * @param geoData GeoIP/ASN data loaded already (shared with pipeline threads); else loaded here
+ */
+export async function buildPipeline(config: Config, log: Logger, now: () => number = Date.now, geoData?: GeoData): Promise<ProcessRecord> {
+  const geo = geoData ? geoLookupFrom(geoData, config.enrichment.cacheSize) : await openGeoLookup(config.enrichment);
   // one key for credential fingerprints and PII pseudonyms, so both stay stable across workers
   const key = fingerprintKey(config, log);
   return createPipeline({

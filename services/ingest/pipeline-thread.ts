@@ -8,15 +8,16 @@ import type { Config } from '../../schemas/config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { buildPipeline } from './build-pipeline.js';
+import type { GeoData } from './enrichment/geoip.js';
 import { processChunk, processedTransfer, type RawChunk } from './pipeline/process-chunk.js';
 
 const port = parentPort;
 if (!port) throw new Error('pipeline-thread.ts runs as a worker thread, started by pipeline-threads.ts');
-const { config, thread } = workerData as { config: Config; thread: number };
+const { config, thread, geo } = workerData as { config: Config; thread: number; geo: GeoData };
 const log = createLogger(config.logLevel, { pretty: false, redaction: config.redaction }).child({ role: 'ingest', component: 'pipeline-thread', thread });
 
 try {
-  const processRecord = await buildPipeline(config, log);
+  const processRecord = await buildPipeline(config, log, Date.now, geo);
   port.on('message', (m: { id: number; chunk: RawChunk }) => {
     try {
       const result = processChunk(processRecord, m.chunk);

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Config, LogFormat } from '../../schemas/config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import { fingerprintKey } from './build-pipeline.js';
+import { loadGeoData, type GeoData } from './enrichment/geoip.js';
 import { packChunk, processChunk, rawTransfer, type ProcessedChunk } from './pipeline/process-chunk.js';
 import type { ProcessRecord } from './pipeline/process-record.js';
 
@@ -61,6 +62,7 @@ class PipelineThread {
 
   constructor(
     private readonly config: Config,
+    private readonly geo: GeoData,
     private readonly index: number,
     private readonly log: Logger,
     private readonly entry: URL,
@@ -69,7 +71,7 @@ class PipelineThread {
   /** Starts the thread (again, after it died) and waits until its pipeline is built. */
   start(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = new Worker(this.entry, { workerData: { config: this.config, thread: this.index }, name: `gatewatch-pipeline-${this.index}` });
+    const worker = new Worker(this.entry, { workerData: { config: this.config, thread: this.index, geo: this.geo }, name: `gatewatch-pipeline-${this.index}` });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { ready?: true; initError?: string; id?: number; result?: ProcessedChunk; error?: string }) => {
@@ -127,7 +129,9 @@ const MIN_SPLIT = 256;
 export async function startPipelineThreads(config: Config, log: Logger, threads: number, opts: { entry?: URL } = {}): Promise<ChunkProcessor> {
   // the key is settled here, once, so that every thread fingerprints with the same one
   const threadConfig: Config = { ...config, fingerprintKey: fingerprintKey(config, log) };
-  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, i, log, opts.entry ?? ENTRY));
+  // one copy of the GeoIP/ASN data for all threads (shared memory, not cloned per thread)
+  const geo = loadGeoData(config.enrichment);
+  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, geo, i, log, opts.entry ?? ENTRY));
   try {
     await Promise.all(pool.map((t) => t.start()));
   } catch (err) {

@@ -1,7 +1,8 @@
 // A pipeline thread that can be made to fail the way a crash would, mid-chunk:
 // - a chunk holding the record "die-now" makes it exit, every time;
 // - a chunk holding "die-once" makes it exit if the file named by GW_DIE_ONCE_FILE does not
-//   exist yet (it is created first), so the restarted thread goes on.
+//   exist yet (it is created first), so the restarted thread goes on;
+// - with GW_FAIL_INIT set, it reports that its pipeline could not be built.
 import { existsSync, writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
@@ -17,4 +18,5 @@ parentPort.on('message', (m) => {
     process.exit(9);
   }
 });
-await import('../../services/ingest/pipeline-thread.ts');
+if (process.env.GW_FAIL_INIT) parentPort.postMessage({ initError: 'init failure (injected)' });
+else await import('../../services/ingest/pipeline-thread.ts');

