@@ -51,7 +51,7 @@ export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean })
   const gateway = createKafkaIngest({ producer, topic: config.kafka.topic });
   if (!opts.runWorker) return { gateway };
   const threads = pipelineThreadCount(config);
-  const processor = threads > 0 ? await startPipelineThreads(config, log, threads) : inlineChunkProcessor(await buildPipeline(config, log));
+  const processor = threads > 0 ? await startPipelineThreads(config, log, threads, { metrics }) : inlineChunkProcessor(await buildPipeline(config, log));
   // closed after the worker (onClose runs in reverse): its final flush may still need them
   rt.onClose('pipeline threads', () => processor.close());
   const worker = new KafkaIngestWorker({ kafka, config, processor, sink, journal: createClickHouseBatchJournal(store), metrics, log: log.child({ component: 'ingest-worker' }) });

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config, LogFormat } from '../../schemas/config-schema.js';
 import { errorMessage } from '../shared/errors.js';
+import type { Metrics } from '../shared/metrics.js';
 import { fingerprintKey } from './build-pipeline.js';
 import { loadGeoData, type GeoData } from './enrichment/geoip.js';
 import { packChunk, processChunk, rawTransfer, type ProcessedChunk } from './pipeline/process-chunk.js';
@@ -66,6 +67,7 @@ class PipelineThread {
     private readonly index: number,
     private readonly log: Logger,
     private readonly entry: URL,
+    private readonly onFailure: () => void,
   ) {}
 
   /** Starts the thread (again, after it died) and waits until its pipeline is built. */
@@ -91,7 +93,10 @@ class PipelineThread {
         reject(new Error(why));
         for (const p of this.pending.values()) p.reject(new Error(why));
         this.pending.clear();
-        if (!this.closing) this.log.error({ thread: this.index, err: why }, 'pipeline thread failed: its batches are retried, it restarts');
+        if (!this.closing) {
+          this.onFailure();
+          this.log.error({ thread: this.index, err: why }, 'pipeline thread failed: its batches are retried, it restarts');
+        }
       };
       worker.on('error', (err) => fail(`pipeline thread ${this.index} failed: ${errorMessage(err)}`));
       worker.on('exit', (code) => fail(`pipeline thread ${this.index} exited with code ${code}`));
@@ -125,13 +130,14 @@ const MIN_SPLIT = 256;
 
 /**
  * @param opts.entry the thread's entry module (tests start one that can be made to die)
+ * @param opts.metrics counts the threads that died
  */
-export async function startPipelineThreads(config: Config, log: Logger, threads: number, opts: { entry?: URL } = {}): Promise<ChunkProcessor> {
+export async function startPipelineThreads(config: Config, log: Logger, threads: number, opts: { entry?: URL; metrics?: Metrics } = {}): Promise<ChunkProcessor> {
   // the key is settled here, once, so that every thread fingerprints with the same one
   const threadConfig: Config = { ...config, fingerprintKey: fingerprintKey(config, log) };
   // one copy of the GeoIP/ASN data for all threads (shared memory, not cloned per thread)
   const geo = loadGeoData(config.enrichment);
-  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, geo, i, log, opts.entry ?? ENTRY));
+  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, geo, i, log, opts.entry ?? ENTRY, () => opts.metrics?.pipelineThreadFailures.inc()));
   try {
     await Promise.all(pool.map((t) => t.start()));
   } catch (err) {

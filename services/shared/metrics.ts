@@ -50,6 +50,11 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Failed writes to ClickHouse (each is retried)',
       registers: [registry],
     }),
+    pipelineThreadFailures: new Counter({
+      name: 'gatewatch_ingest_pipeline_thread_failures_total',
+      help: 'Pipeline threads that died (each is started again; the batches it held are read again)',
+      registers: [registry],
+    }),
     detectorSeconds: new Histogram({
       name: 'gatewatch_detector_cycle_seconds',
       help: 'Time one detector took to score one range of windows',

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** The worker as the ingest role builds it: the pipeline in threads (two here, so fetches are split between them). */
 async function startWorker(config: Config, sink: EventSink, threadEntry?: URL): Promise<KafkaIngestWorker> {
-  const processor = await startPipelineThreads(config, silentLog, 2, threadEntry ? { entry: threadEntry } : {});
+  const processor = await startPipelineThreads(config, silentLog, 2, { metrics: rt.metrics, ...(threadEntry ? { entry: threadEntry } : {}) });
   processors.push(processor);
   const worker = new KafkaIngestWorker({
     kafka: new Kafka({ brokers, clientId: 'gatewatch-test', logLevel: logLevel.NOTHING }),
@@ -170,7 +170,8 @@ describe('Kafka → ClickHouse', () => {
     const worker = await startWorker(config, createClickHouseEventSink(rt.store), new URL('./dying-pipeline-thread.mjs', import.meta.url));
     try {
       await waitFor(() => fullyCommitted(config.kafka.groupId, topic), (d) => d, { what: 'all offsets committed after the thread restarted' });
-      expect(existsSync(process.env.GW_DIE_ONCE_FILE)).toBe(true); // it did die
+      expect(existsSync(process.env.GW_DIE_ONCE_FILE)).toBe(true); // it did die…
+      expect((await rt.metrics.pipelineThreadFailures.get()).values[0]?.value).toBe(1); // …and the operator sees it
       const where = `request_id LIKE '${topic}-%' OR path LIKE '/n/${topic}-%'`;
       expect(await count(`SELECT count() AS n FROM events WHERE ${where}`)).toBe(records.length);
       expect(await count(`SELECT uniqExact(if(request_id != '', request_id, path)) AS n FROM events WHERE ${where}`)).toBe(records.length);
