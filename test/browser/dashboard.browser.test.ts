@@ -190,8 +190,9 @@ describe('dashboard', () => {
     await page.click('a[href="#/traffic"]');
     await page.getByTestId('chart-requests').locator('canvas').waitFor();
     await page.locator('[data-testid=top-routes] tbody tr').first().waitFor();
-    expect(await page.locator('[data-testid=top-ips] tbody tr').count()).toBe(10);
-    expect(await page.locator('.charts canvas').count()).toBe(4);
+    // each table and chart has its own request: they arrive in any order
+    await expect.poll(() => page.locator('[data-testid=top-ips] tbody tr').count(), POLL).toBe(10);
+    await expect.poll(() => page.locator('.charts canvas').count(), POLL).toBe(4);
     await shot(page, '4-traffic');
     expect(errors).toEqual([]);
     await ctx.close();
