@@ -17,6 +17,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import { fingerprintKey } from './build-pipeline.js';
 import { loadGeoData, type GeoData } from './enrichment/geoip.js';
+import { pipelineThreadModule } from './pipeline-thread-module.js';
 import { packChunk, processChunk, rawTransfer, type ProcessedChunk } from './pipeline/process-chunk.js';
 import type { ProcessRecord } from './pipeline/process-record.js';
 
@@ -46,8 +47,6 @@ export function inlineChunkProcessor(processRecord: ProcessRecord): ChunkProcess
     close: async () => {},
   };
 }
-
-const ENTRY = new URL('./pipeline-thread-entry.mjs', import.meta.url);
 
 interface Pending {
   resolve: (c: ProcessedChunk) => void;
@@ -129,7 +128,8 @@ function asBuffers(c: ProcessedChunk): ProcessedChunk {
 const MIN_SPLIT = 256;
 
 /**
- * @param opts.entry the thread's entry module (tests start one that can be made to die)
+ * @param opts.entry the thread's entry module (tests start one that can be made to die); by
+ *   default the thread's code bundled once into a plain module (pipeline-thread-module.ts)
  * @param opts.metrics counts the threads that died
  */
 export async function startPipelineThreads(config: Config, log: Logger, threads: number, opts: { entry?: URL; metrics?: Metrics } = {}): Promise<ChunkProcessor> {
@@ -137,7 +137,10 @@ export async function startPipelineThreads(config: Config, log: Logger, threads:
   const threadConfig: Config = { ...config, fingerprintKey: fingerprintKey(config, log) };
   // one copy of the GeoIP/ASN data for all threads (shared memory, not cloned per thread)
   const geo = loadGeoData(config.enrichment);
-  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, geo, i, log, opts.entry ?? ENTRY, () => opts.metrics?.pipelineThreadFailures.inc()));
+  const entry =
+    opts.entry ??
+    (await pipelineThreadModule((reason) => log.warn({ err: reason }, 'pipeline thread module could not be built: threads start through the TypeScript loader (about 50 MB more each)')));
+  const pool = Array.from({ length: threads }, (_, i) => new PipelineThread(threadConfig, geo, i, log, entry, () => opts.metrics?.pipelineThreadFailures.inc()));
   try {
     await Promise.all(pool.map((t) => t.start()));
   } catch (err) {

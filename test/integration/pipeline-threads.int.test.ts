@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
 import { inlineChunkProcessor, startPipelineThreads, type ChunkProcessor } from '../../services/ingest/pipeline-threads.js';
+import { buildPipelineThreadModule, LOADER_ENTRY } from '../../services/ingest/pipeline-thread-module.js';
 import type { ProcessedChunk } from '../../services/ingest/pipeline/process-chunk.js';
 import { benchRecords } from '../bench/bench-data.js';
 import * as fx from '../fixtures/gateway-logs.js';
@@ -47,6 +48,27 @@ describe('pipeline threads', () => {
     expect(got.at(-3)!.letters).toEqual([expect.objectContaining({ reason: 'invalid_json' })]);
     // a small fetch is not split
     expect(await threads.process(values.slice(0, 10), hints.slice(0, 10))).toHaveLength(1);
+  });
+
+  it('run from one plain module: our code bundled, every package imported by its file URL, no TypeScript loader', async () => {
+    const url = await buildPipelineThreadModule();
+    expect(url.protocol).toBe('data:');
+    const code = Buffer.from(url.href.slice(url.href.indexOf(',') + 1), 'base64').toString('utf8');
+    const specifiers = [...code.matchAll(/^import\b[^'"]*?(?:from\s*)?["']([^"']+)["']/gm)].map((m) => m[1]!);
+    expect(specifiers.length).toBeGreaterThan(3);
+    // from a data: URL only absolute specifiers resolve: node built-ins and file URLs
+    for (const s of specifiers) expect(s).toMatch(/^(node:|file:\/\/)/);
+    expect(specifiers.some((s) => s.includes('/node_modules/maxmind/'))).toBe(true);
+    expect(code).not.toMatch(/tsx/);
+    // import.meta.url still names the source file it is written in
+    expect(code).toContain(JSON.stringify(new URL('../../services/ingest/enrichment/geoip.ts', import.meta.url).href));
+  });
+
+  it('give the same rows through the TypeScript loader entry (the fallback when the module cannot be built)', async () => {
+    const viaLoader = await startPipelineThreads(config, silentLog, 1, { entry: LOADER_ENTRY });
+    opened.push(viaLoader);
+    const inline = inlineChunkProcessor(await buildPipeline(config, silentLog));
+    expect(perMessage(await viaLoader.process(values, hints))).toEqual(perMessage(await inline.process(values, hints)));
   });
 
   it('refuse to start, and leave no thread behind, when a thread cannot build its pipeline', async () => {
