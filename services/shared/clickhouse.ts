@@ -17,7 +17,6 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../../schemas/config-schema.js';
 
 export interface Store {
@@ -253,6 +252,9 @@ export async function openStore(config: Config): Promise<Store> {
   }
   const path = chdbPath(config.dataDir);
   mkdirSync(path, { recursive: true });
+  // loaded here, not at import: the engine's library costs a process ~150 MB of resident
+  // memory as soon as it is loaded, which a process on a ClickHouse server never needs
+  const { createChdbConnection } = await import('chdb/connection');
   // chdb types its Connection against its own copy of @clickhouse/client-common; the shapes
   // are the same, the declarations are not, hence the casts.
   const engine = createChdbConnection({ path });

@@ -8,7 +8,8 @@ import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { EVENT_COLUMNS } from '../../services/ingest/row-writer.js';
 import { encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
-import { silentLog, testConfig, unique } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { silentLog, testConfig, tmpDir, unique } from './helpers.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -51,5 +52,23 @@ describe('Store.insertRaw', () => {
     await expect(rt.store.insertRaw({ table: 'events', columns: ['path) SELECT 1 --'], format: 'JSONCompactEachRow', body })).rejects.toThrow(/invalid identifier/);
     await expect(rt.store.insertRaw({ table: 'events', columns: EVENT_COLUMNS, format: 'JSONCompactEachRow', body: Buffer.from('[1, 2]\n') })).rejects.toThrow();
     expect(await stored('/x')).toEqual([]);
+  });
+});
+
+describe('the embedded engine', () => {
+  it('is loaded only by a process that opens it: with a ClickHouse server no process pays its ~150 MB', () => {
+    // a fresh process: this one has the engine loaded already
+    const script = `
+      const loaded = () => process.report.getReport().sharedObjects.some((o) => o.includes('libchdb'));
+      await import(${JSON.stringify(new URL('../../services/cli/main.ts', import.meta.url).href)});
+      const afterImport = loaded();
+      const { openStore } = await import(${JSON.stringify(new URL('../../services/shared/clickhouse.ts', import.meta.url).href)});
+      const { validateConfig } = await import(${JSON.stringify(new URL('../../services/shared/config.ts', import.meta.url).href)});
+      const store = await openStore(validateConfig({ dataDir: ${JSON.stringify(tmpDir('gw-lazy-'))} }));
+      console.log(JSON.stringify({ afterImport, afterOpen: loaded() }));
+      await store.close();`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, GATEWATCH_LOG_LEVEL: 'silent' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ afterImport: false, afterOpen: true });
   });
 });
