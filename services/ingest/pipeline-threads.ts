@@ -72,7 +72,7 @@ class PipelineThread {
   /** Starts the thread (again, after it died) and waits until its pipeline is built. */
   start(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = new Worker(this.entry, { workerData: { config: this.config, thread: this.index, geo: this.geo }, name: `gatewatch-pipeline-${this.index}` });
+    const worker = new Worker(this.entry, { workerData: { config: this.config, thread: this.index, geo: this.geo }, name: `gatewatch-pipeline-${this.index}`, execArgv: ['--enable-source-maps'] });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { ready?: true; initError?: string; id?: number; result?: ProcessedChunk; error?: string }) => {

@@ -249,7 +249,7 @@ describe('dashboard', () => {
     // saved queries are kept in the browser, and never the key
     await page.getByPlaceholder('name this query').fill('numbers');
     await page.getByTestId('save-query').click();
-    expect(await page.getByTestId('saved-queries').textContent()).toContain('numbers');
+    await expect.poll(() => page.getByTestId('saved-queries').textContent(), { timeout: 15_000 }).toContain('numbers');
     // (a string: this file is type-checked without the DOM library)
     const storage = await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
     expect(storage).not.toContain(key.analyst!);
@@ -263,7 +263,8 @@ describe('dashboard', () => {
     await page.locator('[data-testid=alert-feed] tr').first().waitFor();
     expect(await page.getByTestId('ack').count()).toBe(0);
     await page.click('a[href="#/sql"]');
-    expect(await page.locator('.content').textContent()).toContain('needs an analyst key');
+    // the view changes on the next render, not with the click
+    await expect.poll(() => page.locator('.content').textContent(), { timeout: 15_000 }).toContain('needs an analyst key');
     await ctx.close();
   });
 

@@ -1,0 +1,72 @@
+// Our TypeScript as one plain ES module, built in memory by esbuild (a few hundred
+// milliseconds at most, once per process). The CLI (bin/gatewatch.js) and each pipeline
+// thread run from such a bundle rather than through tsx's loader: a loader registered with
+// Node 20 runs its hooks on one more thread with its own V8 isolate, which costs a process,
+// and each of its worker threads, 35-60 MB of resident memory (docs/benchmarks.md).
+//
+// Plain JavaScript on purpose: the CLI loads it before any TypeScript can run.
+//
+// Our own modules are bundled; every package stays a package, imported by the file URL esbuild
+// resolved it to (the bundle is a `data:` URL, from which only absolute specifiers resolve), so
+// the bundle runs exactly the packages installed. `import.meta.url` keeps meaning the source
+// file it is written in, and an inline source map points stack traces at the TypeScript.
+import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const RESOLVING = Symbol('resolving');
+// written escaped: this file is itself bundled into the CLI, where a plain occurrence of the
+// expression would be rewritten too
+const META_URL = /\bimport\.meta\.url\b/g;
+
+/** @type {import('esbuild').Plugin} packages (and Node's built-ins) are imported from where they are installed */
+const packagesByUrl = {
+  name: 'packages-by-url',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === RESOLVING) return undefined;
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+      if (r.errors.length > 0) return { errors: r.errors };
+      return { path: pathToFileURL(r.path).href, external: true };
+    });
+  },
+};
+
+/** @type {import('esbuild').Plugin} `import.meta.url` in a bundled module is the URL of the file it was written in */
+const ownFileUrl = {
+  name: 'own-file-url',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (text.search(META_URL) < 0) return undefined;
+      return { contents: text.replace(META_URL, JSON.stringify(pathToFileURL(args.path).href)), loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js' };
+    });
+  },
+};
+
+/**
+ * Bundles the module at `entry` (a file URL) and returns the bundle as a `data:` URL, for
+ * `import()` or `new Worker()`.
+ * @param {URL} entry
+ * @returns {Promise<URL>}
+ */
+export async function bundleModule(entry) {
+  const result = await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'inline',
+    sourcesContent: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+    plugins: [packagesByUrl, ownFileUrl],
+  });
+  // stack traces through the inline map, to the TypeScript line (set once per thread)
+  process.setSourceMapsEnabled(true);
+  return new URL(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].contents).toString('base64')}`);
+}
