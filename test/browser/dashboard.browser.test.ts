@@ -211,7 +211,7 @@ describe('dashboard', () => {
     // sort by status, twice (descending)
     await page.locator('.grid-th', { hasText: 'status' }).click();
     await page.locator('.grid-th', { hasText: 'status' }).click();
-    expect(await page.locator('.grid-th', { hasText: 'status' }).textContent()).toContain('▼');
+    await expect.poll(() => page.locator('.grid-th', { hasText: 'status' }).textContent(), { timeout: 15_000 }).toContain('▼');
     const download = page.waitForEvent('download');
     await page.getByTestId('export-csv').click();
     const file = await (await download).path();
