@@ -174,7 +174,7 @@ const RUNS = new Set((runsIdx > 0 ? process.argv[runsIdx + 1]! : 'full,discarded
 const full = RUNS.has('full') ? await measure([BIN, 'ingest'], groupId) : undefined;
 // the same worker with every insert discarded: what the process does besides the engine
 // (the share it keeps when ClickHouse runs as a server elsewhere)
-const discarded = !RUNS.has('discarded') ? undefined : await measure(['--import', 'tsx', join(import.meta.dirname, 'ingest-worker-discarding.ts')], `${topic}-discarding`, { BENCH_GROUP: `${topic}-discarding` });
+const discarded = !RUNS.has('discarded') ? undefined : await measure([join(import.meta.dirname, 'run-bundled.mjs'), join(import.meta.dirname, 'ingest-worker-discarding.ts')], `${topic}-discarding`, { BENCH_GROUP: `${topic}-discarding` });
 await admin.disconnect();
 await broker?.stop();
 
