@@ -2,8 +2,15 @@
  * Per-minute rollups of the events table, kept by ClickHouse materialized views: detectors
  * read these, never raw events, so their cost grows with entities, not with events (DESIGN
  * decision 3). Each rollup is an AggregatingMergeTree: counts are `SimpleAggregateFunction(sum)`
- * and distinct sets are `uniqExact` states, so rows of one key written by different inserts
- * merge exactly. Readers must aggregate again (`sum(requests)`, `uniqExactMerge(ips)`).
+ * and distinct sets are plain arrays of the distinct values (`SimpleAggregateFunction(
+ * groupUniqArrayArray, Array(T))`), so rows of one key written by different inserts merge
+ * exactly. Readers must aggregate again (`sum(requests)`, `uniqExactArray(ips)` for a distinct
+ * count, `groupUniqArrayArray(ips)` for the set).
+ *
+ * Arrays rather than `uniqExact` states: most rows of the per-address and per-principal
+ * rollups hold one or two values, and a state costs the engine far more memory to build, write
+ * and merge than the values themselves (peak resident memory 828–862 MB against 978–1,015 MB in
+ * `bench:insert`, docs/benchmarks.md). Migration 9 rebuilds rollups made with states.
  *
  * A rollup is defined once here: the migration builds its table, its view and the backfill
  * from existing events from the same definition.
@@ -35,7 +42,7 @@ export const ROLLUPS: Rollup[] = [
       sum('errors_5xx', 'countIf(status >= 500)'),
       sum('bytes_out', 'sum(bytes_out)'),
       sum('latency_ms', 'sum(latency_ms)', 'Float64'),
-      { name: 'principals', type: 'AggregateFunction(uniqExactIf, String, UInt8)', expr: "uniqExactIfState(principal_id, principal_id != '')" },
+      { name: 'principals', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(String))', expr: "groupUniqArrayIf(principal_id, principal_id != '')" },
     ],
   },
   {
@@ -46,8 +53,8 @@ export const ROLLUPS: Rollup[] = [
       sum('failures', `countIf(${FAILURE})`),
       sum('errors_5xx', 'countIf(status >= 500)'),
       sum('bytes_out', 'sum(bytes_out)'),
-      { name: 'principals', type: 'AggregateFunction(uniqExactIf, String, UInt8)', expr: "uniqExactIfState(principal_id, principal_id != '')" },
-      { name: 'failed_principals', type: 'AggregateFunction(uniqExactIf, String, UInt8)', expr: `uniqExactIfState(principal_id, principal_id != '' AND ${FAILURE})` },
+      { name: 'principals', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(String))', expr: "groupUniqArrayIf(principal_id, principal_id != '')" },
+      { name: 'failed_principals', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(String))', expr: `groupUniqArrayIf(principal_id, principal_id != '' AND ${FAILURE})` },
       { name: 'country', type: 'SimpleAggregateFunction(anyLast, LowCardinality(String))', expr: 'anyLast(country)' },
       { name: 'asn', type: 'SimpleAggregateFunction(anyLast, UInt32)', expr: 'anyLast(asn)' },
     ],
@@ -62,9 +69,9 @@ export const ROLLUPS: Rollup[] = [
       sum('requests', 'count()'),
       sum('failures', `countIf(${FAILURE})`),
       sum('bytes_out', 'sum(bytes_out)'),
-      { name: 'ips', type: 'AggregateFunction(uniqExact, IPv6)', expr: 'uniqExactState(client_ip)' },
-      { name: 'failed_ips', type: 'AggregateFunction(uniqExactIf, IPv6, UInt8)', expr: `uniqExactIfState(client_ip, ${FAILURE})` },
-      { name: 'countries', type: 'AggregateFunction(uniqExactIf, String, UInt8)', expr: "uniqExactIfState(toString(country), country != '')" },
+      { name: 'ips', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(IPv6))', expr: 'groupUniqArray(client_ip)' },
+      { name: 'failed_ips', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(IPv6))', expr: `groupUniqArrayIf(client_ip, ${FAILURE})` },
+      { name: 'countries', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(String))', expr: "groupUniqArrayIf(toString(country), country != '')" },
     ],
     where: "principal_id != ''",
   },
@@ -96,7 +103,7 @@ export const ROLLUPS: Rollup[] = [
       sum('requests', 'count()'),
       sum('bytes_out', 'sum(bytes_out)'),
       // the object ids a principal walked on a templated route: distinct concrete paths
-      { name: 'objects', type: 'AggregateFunction(uniqExact, String)', expr: 'uniqExactState(path)' },
+      { name: 'objects', type: 'SimpleAggregateFunction(groupUniqArrayArray, Array(String))', expr: 'groupUniqArray(path)' },
     ],
     where: "principal_id != ''",
   },

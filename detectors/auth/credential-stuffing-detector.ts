@@ -25,8 +25,8 @@ export const credentialStuffingDetector: Detector<CredentialStuffingRow> = {
       windowMin: cfg.windowMin,
       table: 'rollup_ip_1m',
       keys: ['client_ip'],
-      perMinute: { f: 'sum(failures)', r: 'sum(requests)', p: 'uniqExactIfMergeState(failed_principals)' },
-      overWindow: { failures: 'sum(f)', requests: 'sum(r)', principals: 'uniqExactIfMerge(p)' },
+      perMinute: { f: 'sum(failures)', r: 'sum(requests)', p: 'groupUniqArrayArray(failed_principals)' },
+      overWindow: { failures: 'sum(f)', requests: 'sum(r)', principals: 'uniqExactArray(p)' },
       where: 'failures > 0',
       having: `principals >= ${cfg.minPrincipals} AND failures >= ${cfg.minFailureRatio} * requests`,
     });

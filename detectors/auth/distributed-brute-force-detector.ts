@@ -24,8 +24,8 @@ export const distributedBruteForceDetector: Detector<DistributedBruteForceRow> =
       windowMin: cfg.windowMin,
       table: 'rollup_principal_1m',
       keys: ['principal_id'],
-      perMinute: { f: 'sum(failures)', r: 'sum(requests)', i: 'uniqExactIfMergeState(failed_ips)' },
-      overWindow: { failures: 'sum(f)', requests: 'sum(r)', ips: 'uniqExactIfMerge(i)' },
+      perMinute: { f: 'sum(failures)', r: 'sum(requests)', i: 'groupUniqArrayArray(failed_ips)' },
+      overWindow: { failures: 'sum(f)', requests: 'sum(r)', ips: 'uniqExactArray(i)' },
       where: 'failures > 0',
       having: `ips >= ${cfg.minIps} AND failures >= ${cfg.minFailures}`,
     });

@@ -25,8 +25,8 @@ export const enumerationDetector: Detector<EnumerationRow> = {
       windowMin: cfg.windowMin,
       table: 'rollup_principal_route_1m',
       keys: ['principal_id', 'route'],
-      perMinute: { r: 'sum(requests)', o: 'uniqExactMergeState(objects)' },
-      overWindow: { requests: 'sum(r)', objects: 'uniqExactMerge(o)' },
+      perMinute: { r: 'sum(requests)', o: 'groupUniqArrayArray(objects)' },
+      overWindow: { requests: 'sum(r)', objects: 'uniqExactArray(o)' },
       // only templated routes have object ids to walk
       where: "position(route, '{') > 0",
       having: `objects >= ${cfg.minObjects}`,

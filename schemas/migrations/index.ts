@@ -1,4 +1,4 @@
-import { ROLLUPS, rollupDdl } from '../rollups.js';
+import { ROLLUPS, rollupDdl, rollupView } from '../rollups.js';
 
 /**
  * Versioned ClickHouse migrations. Each is applied once, in order, and recorded in
@@ -301,5 +301,19 @@ export const MIGRATIONS: Migration[] = [
       ENGINE = ReplacingMergeTree(version)
       ORDER BY name`,
     ],
+  },
+  {
+    version: 9,
+    name: 'rollups keep distinct sets as arrays of values, not uniqExact states',
+    // The four rollups that held uniqExact states are rebuilt from the events (exact, like the
+    // first build): view dropped, table dropped, table created, backfilled, view created. Run
+    // again after an interruption it starts over, which gives the same rows. Events written by
+    // another process between the backfill and the new view would be missing from them: stop
+    // other writers for the upgrade (migrations run at start-up, before ingest).
+    statements: ({ db, retentionDays }) =>
+      ['rollup_route_1m', 'rollup_ip_1m', 'rollup_principal_1m', 'rollup_principal_route_1m'].flatMap((table) => {
+        const r = ROLLUPS.find((x) => x.table === table)!;
+        return [`DROP VIEW IF EXISTS ${db}.${rollupView(r)}`, `DROP TABLE IF EXISTS ${db}.${r.table} SYNC SETTINGS max_table_size_to_drop = 0`, ...rollupDdl(db, r, retentionDays)];
+      }),
   },
 ];

@@ -1,7 +1,15 @@
-/** Migrations at start-up: every table exists once, and a changed retention reaches the events and every rollup. */
+/**
+ * Migrations at start-up: every table exists once, a changed retention reaches the events and
+ * every rollup, and the rollups made with uniqExact states are rebuilt as arrays with the same counts.
+ */
 import { describe, expect, it } from 'vitest';
 import { openRuntime } from '../../services/shared/runtime.js';
-import { ROLLUPS } from '../../schemas/rollups.js';
+import { ROLLUPS, rollupDdl, type Rollup } from '../../schemas/rollups.js';
+import { MIGRATIONS } from '../../schemas/migrations/index.js';
+import type { NormalizedEvent } from '../../schemas/event-schema.js';
+import { openStore } from '../../services/shared/clickhouse.js';
+import { migrate } from '../../services/shared/migrate.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';
 
 describe('migrations', () => {
@@ -19,9 +27,68 @@ describe('migrations', () => {
       }
       expect(ddl.get('events')).toMatch(/(INTERVAL 45 DAY|toIntervalDay\(45\))/);
       const versions = (await (await rt.store.client.query({ query: 'SELECT version FROM schema_migrations FINAL ORDER BY version', format: 'JSONEachRow' })).json()) as Array<{ version: number }>;
-      expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     } finally {
       await rt.close();
+    }
+  });
+});
+
+/** The rollups as migration 5 first made them: distinct sets as uniqExact states. */
+const withStates = (r: Rollup): Rollup => ({
+  ...r,
+  values: r.values.map((v) => {
+    const type = /^SimpleAggregateFunction\(groupUniqArrayArray, Array\((\w+)\)\)$/.exec(v.type)?.[1];
+    if (!type) return v;
+    const conditional = v.expr.startsWith('groupUniqArrayIf(');
+    return {
+      ...v,
+      type: conditional ? `AggregateFunction(uniqExactIf, ${type}, UInt8)` : `AggregateFunction(uniqExact, ${type})`,
+      expr: v.expr.replace(/^groupUniqArrayIf\(/, 'uniqExactIfState(').replace(/^groupUniqArray\(/, 'uniqExactState('),
+    };
+  }),
+});
+
+function failedLogin(ip: string, principal: string, minute: string): NormalizedEvent {
+  return {
+    event_time: `${minute}:07.000Z`, gateway: 'gw', source_format: 'kong', request_id: '', method: 'POST', host: 'h', path: `/v1/orders/${principal}`, route: '/v1/orders/{id}', query: '',
+    status: 401, latency_ms: 3, bytes_in: 10, bytes_out: 20, client_ip: ip, principal: { type: 'basic', id: principal }, auth_outcome: 'failure',
+    user_agent: 'ua', headers: {}, country: 'FR', city: 'Paris', lat: 48.85, lon: 2.35, asn: 3215, as_org: 'Orange', redacted_fields: 0,
+  };
+}
+
+describe('migration 9', () => {
+  it('rebuilds the rollups that held uniqExact states as arrays of values, from the events, with the same counts', async () => {
+    const dataDir = tmpDir('gw-migrate9-');
+    const minute = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);
+    const before = MIGRATIONS.filter((m) => m.version <= 8).map((m) =>
+      m.version !== 5 ? m : { ...m, statements: (ctx: { db: string; retentionDays: number }) => [...m.statements(ctx).filter((s) => !s.includes('rollup_')), ...ROLLUPS.flatMap((r) => rollupDdl(ctx.db, withStates(r), ctx.retentionDays))] },
+    );
+    const store = await openStore(testConfig({ dataDir }));
+    try {
+      await migrate(store, 30, silentLog, before);
+      const q = async (sql: string) => (await (await store.client.query({ query: sql, format: 'JSONEachRow' })).json()) as Array<Record<string, unknown>>;
+      const insert = (events: NormalizedEvent[], token: string) => createClickHouseEventSink(store).insertRows(encodeEvents(events), token);
+      // one address failing as 7 principals, another failing as 1; alice and bob from 2 addresses
+      await insert([...['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'].map((p) => failedLogin('203.0.113.7', p, minute)), failedLogin('198.51.100.9', 'alice', minute), failedLogin('198.51.100.9', 'bob', minute)], 'm9-1');
+      const ipsPerPrincipal = "SELECT principal_id, toString(uniqExactIfMerge(failed_ips)) AS n FROM rollup_principal_1m GROUP BY principal_id ORDER BY principal_id";
+      const statesIp = await q("SELECT toString(client_ip) AS ip, toString(uniqExactIfMerge(failed_principals)) AS n, toString(sum(requests)) AS r FROM rollup_ip_1m GROUP BY ip ORDER BY ip");
+      const statesPrincipal = await q(ipsPerPrincipal);
+      expect(statesIp).toEqual([{ ip: '::ffff:198.51.100.9', n: '2', r: '2' }, { ip: '::ffff:203.0.113.7', n: '7', r: '7' }]);
+
+      const { applied } = await migrate(store, 30, silentLog);
+      expect(applied).toEqual([9]);
+      const types = await q("SELECT table, name, type FROM system.columns WHERE database = 'gatewatch' AND table LIKE 'rollup_%' AND type LIKE '%AggregateFunction(uniq%'");
+      expect(types).toEqual([]);
+      expect(await q("SELECT toString(client_ip) AS ip, toString(uniqExactArray(failed_principals)) AS n, toString(sum(requests)) AS r FROM rollup_ip_1m GROUP BY ip ORDER BY ip")).toEqual(statesIp);
+      expect(await q(ipsPerPrincipal.replace('uniqExactIfMerge(failed_ips)', 'uniqExactArray(failed_ips)'))).toEqual(statesPrincipal);
+      // the rebuilt views keep counting, and a value seen again is not counted twice
+      await insert([failedLogin('203.0.113.7', 'alice', minute), failedLogin('203.0.113.7', 'heidi', minute)], 'm9-2');
+      expect(await q("SELECT toString(uniqExactArray(failed_principals)) AS n, toString(sum(requests)) AS r FROM rollup_ip_1m WHERE client_ip = toIPv6('203.0.113.7')")).toEqual([{ n: '8', r: '9' }]);
+      // run again (an interrupted upgrade): nothing is applied twice
+      expect((await migrate(store, 30, silentLog)).applied).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });

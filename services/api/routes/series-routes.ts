@@ -148,7 +148,7 @@ const TOP_DIMENSIONS = {
   route: { table: 'rollup_route_1m', group: 'route', key: 'toString(route)', extra: 'sum(errors_5xx) AS errors_5xx' },
   gateway: { table: 'rollup_route_1m', group: 'gateway', key: 'toString(gateway)', extra: 'sum(errors_5xx) AS errors_5xx' },
   ip: { table: 'rollup_ip_1m', group: 'client_ip', key: "replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:', '')", extra: 'sum(errors_5xx) AS errors_5xx, anyLast(country) AS country' },
-  principal: { table: 'rollup_principal_1m', group: 'principal_id', key: 'principal_id', extra: 'uniqExactMerge(countries) AS countries' },
+  principal: { table: 'rollup_principal_1m', group: 'principal_id', key: 'principal_id', extra: 'uniqExactArray(countries) AS countries' },
   country: { table: 'rollup_route_country_1m', group: 'country', key: 'toString(country)', extra: '' },
 } as const;
 
