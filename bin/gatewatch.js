@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Entry point of the `gatewatch` CLI. The code base is TypeScript with no build step between a
-// clone and a running service: at start the CLI's own modules are bundled in memory by esbuild
-// into one plain ES module (services/shared/module-bundle.mjs), and the process runs that,
-// without a TypeScript loader (one less thread and V8 isolate: about 60 MB of resident memory).
+// clone and a running service: at start the CLI's own modules are bundled by esbuild into one
+// plain ES module in a private temporary folder (services/shared/module-bundle.mjs), and the
+// process runs that, without a TypeScript loader (one less thread and V8 isolate: about 60 MB
+// of resident memory).
 // If the bundle cannot be built, or GATEWATCH_TS_LOADER=1 asks for it, tsx's loader runs the
 // sources as they are.
 import { bundleModule } from '../services/shared/module-bundle.mjs';

@@ -10,17 +10,17 @@ const SOURCE = new URL('./pipeline-thread.ts', import.meta.url);
 /** The thread's entry through the TypeScript loader: the fallback, and what tests can replace. */
 export const LOADER_ENTRY = new URL('./pipeline-thread-entry.mjs', import.meta.url);
 
-/** Builds the thread's module and returns it as a `data:` URL for `new Worker`. */
+/** Builds the thread's module and returns its file URL for `new Worker`. */
 export const buildPipelineThreadModule = (): Promise<URL> => bundleModule(SOURCE);
 
 let built: Promise<URL> | undefined;
 
 /**
  * The bundle (built once), or the loader entry when it cannot be built: the reason goes to
- * `onFallback`, and the next call tries to build again.
+ * `onFallback`, and the next call tries to build again. `build` is replaceable for tests.
  */
-export async function pipelineThreadModule(onFallback: (reason: string) => void): Promise<URL> {
-  built ??= buildPipelineThreadModule();
+export async function pipelineThreadModule(onFallback: (reason: string) => void, build: () => Promise<URL> = buildPipelineThreadModule): Promise<URL> {
+  built ??= build();
   try {
     return await built;
   } catch (err) {

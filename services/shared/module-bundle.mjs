@@ -1,5 +1,6 @@
-// Our TypeScript as one plain ES module, built in memory by esbuild (a few hundred
-// milliseconds at most, once per process). The CLI (bin/gatewatch.js) and each pipeline
+// Our TypeScript as one plain ES module, built by esbuild (a few hundred milliseconds at most,
+// once per process) into a private temporary folder (mkdtemp: mode 0700, a random name) that
+// is removed when the process exits. The CLI (bin/gatewatch.js) and each pipeline
 // thread run from such a bundle rather than through tsx's loader: a loader registered with
 // Node 20 runs its hooks on one more thread with its own V8 isolate, which costs a process,
 // and each of its worker threads, 35-60 MB of resident memory (docs/benchmarks.md).
@@ -7,11 +8,15 @@
 // Plain JavaScript on purpose: the CLI loads it before any TypeScript can run.
 //
 // Our own modules are bundled; every package stays a package, imported by the file URL esbuild
-// resolved it to (the bundle is a `data:` URL, from which only absolute specifiers resolve), so
-// the bundle runs exactly the packages installed. `import.meta.url` keeps meaning the source
-// file it is written in, and an inline source map points stack traces at the TypeScript.
+// resolved it to, so the bundle runs exactly the packages installed, wherever it is written.
+// `import.meta.url` keeps meaning the source file it is written in, and an inline source map
+// points stack traces at the TypeScript (Node applies source maps to files, not to `data:`
+// URLs: hence a file).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -46,17 +51,30 @@ const ownFileUrl = {
   },
 };
 
+let dir;
+/** This process's folder for bundles, made on first use, removed at exit. */
+function bundleDir() {
+  if (!dir) {
+    const made = mkdtempSync(join(tmpdir(), 'gatewatch-bundle-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    dir = made;
+  }
+  return dir;
+}
+
 /**
- * Bundles the module at `entry` (a file URL) and returns the bundle as a `data:` URL, for
+ * Bundles the module at `entry` (a file URL) and returns the file URL of the bundle, for
  * `import()` or `new Worker()`.
  * @param {URL} entry
  * @returns {Promise<URL>}
  */
 export async function bundleModule(entry) {
-  const result = await build({
-    entryPoints: [fileURLToPath(entry)],
+  const source = fileURLToPath(entry);
+  const outfile = join(bundleDir(), `${basename(source).replace(/\.[cm]?[jt]s$/, '')}.mjs`);
+  await build({
+    entryPoints: [source],
+    outfile,
     bundle: true,
-    write: false,
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -66,7 +84,7 @@ export async function bundleModule(entry) {
     legalComments: 'none',
     plugins: [packagesByUrl, ownFileUrl],
   });
-  // stack traces through the inline map, to the TypeScript line (set once per thread)
+  // stack traces through the inline map, to the TypeScript line
   process.setSourceMapsEnabled(true);
-  return new URL(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].contents).toString('base64')}`);
+  return pathToFileURL(outfile);
 }
