@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { useRunTmpDir } from './test/run-tmp.js';
+
+// every temporary file of the run under one folder, removed at the end (test/run-tmp.ts)
+useRunTmpDir('gatewatch-test-run-');
 
 // Unit tests are pure and fast; integration tests share one real Kafka broker (started once
 // by the global setup) and each open their own chDB data directory, so they run in forks:

@@ -19,6 +19,10 @@ import { startDetectRole } from '../../services/detect/detect-role.js';
 import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
 import { tmpDir } from '../integration/helpers.js';
 import { storeSyntheticEvents } from './bench-data.js';
+import { useRunTmpDir } from '../run-tmp.js';
+
+// the run's temporary files (data directories, broker logs) under one folder, removed at exit
+useRunTmpDir('gatewatch-bench-run-', { signals: true });
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -25,6 +25,10 @@ import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/c
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { tmpDir } from '../integration/helpers.js';
 import { benchRecords } from './bench-data.js';
+import { useRunTmpDir } from '../run-tmp.js';
+
+// the run's temporary files (data directories, broker logs) under one folder, removed at exit
+useRunTmpDir('gatewatch-bench-run-', { signals: true });
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

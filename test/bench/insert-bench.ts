@@ -22,6 +22,10 @@ import { EVENT_COLUMNS, RowWriter } from '../../services/ingest/row-writer.js';
 import { ROLLUPS, rollupView } from '../../schemas/rollups.js';
 import { tmpDir } from '../integration/helpers.js';
 import { benchRecords } from './bench-data.js';
+import { useRunTmpDir } from '../run-tmp.js';
+
+// the run's temporary files (data directories, broker logs) under one folder, removed at exit
+useRunTmpDir('gatewatch-bench-run-', { signals: true });
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -16,6 +16,10 @@ import { createClickHouseAlertStore } from '../../services/detect/clickhouse-ale
 import { createNotifier } from '../../services/notify/notifier.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { tmpDir } from '../integration/helpers.js';
+import { useRunTmpDir } from '../run-tmp.js';
+
+// the run's temporary files (data directories, broker logs) under one folder, removed at exit
+useRunTmpDir('gatewatch-bench-run-', { signals: true });
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
