@@ -5,13 +5,18 @@
  * run left its data directories in the system's temporary folder: tens of gigabytes after a
  * few hundred runs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** @param opts.signals exit on SIGINT/SIGTERM so that the folder goes too (not for a runner that handles them itself) */
 export function useRunTmpDir(prefix: string, opts: { signals?: boolean } = {}): string {
+  // a process of a run that has its folder already (a test fork, a benchmark's own child) keeps
+  // it: no nesting (Chromium refuses a profile whose socket path passes ~100 characters)
+  const inherited = process.env.GATEWATCH_RUN_TMP;
+  if (inherited && existsSync(inherited)) return inherited;
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.env.GATEWATCH_RUN_TMP = dir;
   // os.tmpdir() reads TMPDIR on every call, here and in every child process started after this
   process.env.TMPDIR = dir;
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
