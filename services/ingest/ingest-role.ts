@@ -9,6 +9,15 @@ import { createDirectIngest, createKafkaIngest, type IngestGateway } from './ing
 import { KafkaIngestWorker } from './kafka-ingest-worker.js';
 import { inlineChunkProcessor, pipelineThreadCount, startPipelineThreads } from './pipeline-threads.js';
 
+/**
+ * kafkajs names a protocol request as `Response InitProducerId(key: 22, version: 1)`: the key is
+ * Kafka's API number, not a secret, but our log scrubber cannot tell (`key: …`) and would print
+ * `[REDACTED:generic_secret]`. Said plainly instead.
+ */
+export function kafkajsMessage(message: string): string {
+  return message.replace(/\b(Request|Response) (\w+)\(key: (\d+), version: (\d+)\)/g, '$1 $2 (Kafka API $3, version $4)');
+}
+
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
   const klog = log.child({ component: 'kafkajs' });
   return new Kafka({
@@ -21,8 +30,8 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
       // kafkajs logs the broker's "coordinator is loading / not available" as errors and then
       // retries them: those are warnings for an operator
       const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election/i.test(String(entry.error ?? ''));
-      if (level <= logLevel.ERROR && !transient) klog.error(rest, message);
-      else klog.warn(rest, message);
+      if (level <= logLevel.ERROR && !transient) klog.error(rest, kafkajsMessage(message));
+      else klog.warn(rest, kafkajsMessage(message));
     },
   });
 }

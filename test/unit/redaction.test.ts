@@ -3,6 +3,8 @@ import { createRedactor, RedactionTally } from '../../services/ingest/redaction/
 import { createPseudonymizer, maskIp, resolvePiiPolicy } from '../../services/ingest/redaction/pii.js';
 import { REDACTION_RULES } from '../../schemas/redaction-schema.js';
 import { luhnValid } from '../../services/ingest/redaction/secret-patterns.js';
+import { createLogger } from '../../services/shared/logger.js';
+import { kafkajsMessage } from '../../services/ingest/ingest-role.js';
 
 const r = createRedactor();
 const run = (f: (s: string, t: RedactionTally) => string, s: string) => {
@@ -209,5 +211,24 @@ describe('redaction: headers to store', () => {
     expect(out.authorization).toBe('Bearer [REDACTED:authorization]');
     expect(out.accept).toBeUndefined();
     expect(Object.keys(out).length).toBe(64);
+  });
+});
+
+describe('redaction: our own logs of Kafka client messages', () => {
+  const logged = (message: string) => {
+    const lines: string[] = [];
+    createLogger('info', { destination: { write: (s: string) => void lines.push(s) }, pretty: false }).warn(kafkajsMessage(message));
+    return String((JSON.parse(lines[0]!) as { msg: string }).msg);
+  };
+
+  it('keeps a protocol request readable: its Kafka API number is not a secret', () => {
+    expect(logged('Response InitProducerId(key: 22, version: 1)')).toBe('Response InitProducerId (Kafka API 22, version 1)');
+    expect(logged('Request Fetch(key: 1, version: 11)')).toBe('Request Fetch (Kafka API 1, version 11)');
+  });
+
+  it('still scrubs a credential the client puts in a message', () => {
+    const msg = logged('SASL PLAIN authentication failed for password=Sup3rS3cretPassw0rd key: AKIAIOSFODNN7EXAMPLE');
+    expect(msg).not.toContain('Sup3rS3cretPassw0rd');
+    expect(msg).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
 });
