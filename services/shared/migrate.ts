@@ -33,7 +33,9 @@ export async function migrate(
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements({ db, retentionDays })) await client.command({ query: statement });
+    if (m.requiresMergeTreeSetting && !(await knowsMergeTreeSetting(store, m.requiresMergeTreeSetting))) {
+      log.warn({ version: m.version, name: m.name, setting: m.requiresMergeTreeSetting }, 'migration skipped: this ClickHouse has no such MergeTree setting');
+    } else for (const statement of m.statements({ db, retentionDays })) await client.command({ query: statement });
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, name: m.name }],
@@ -44,6 +46,13 @@ export async function migrate(
   }
   const ttlChanged = await alignRetention(store, retentionDays, log);
   return { applied, ttlChanged };
+}
+
+async function knowsMergeTreeSetting(store: Store, name: string): Promise<boolean> {
+  const rows = await (
+    await store.client.query({ query: 'SELECT name FROM system.merge_tree_settings WHERE name = {name:String}', query_params: { name }, format: 'JSONEachRow' })
+  ).json<{ name: string }>();
+  return rows.length > 0;
 }
 
 /** Tables whose TTL follows `retentionDays`: the events and every rollup built from them. */

@@ -26,10 +26,37 @@ describe('migrations', () => {
         expect(ddl.get(r.table)).toMatch(/TTL minute \+ (INTERVAL 45 DAY|toIntervalDay\(45\))/);
       }
       expect(ddl.get('events')).toMatch(/(INTERVAL 45 DAY|toIntervalDay\(45\))/);
+      // migration 10: fewer merges of the tables written at the event rate, and only those
+      for (const t of ['events', ...ROLLUPS.map((r) => r.table)]) expect(ddl.get(t), t).toMatch(/merge_selector_base = 10\b/);
+      expect(ddl.get('alerts')).not.toMatch(/merge_selector_base/);
       const versions = (await (await rt.store.client.query({ query: 'SELECT version FROM schema_migrations FINAL ORDER BY version', format: 'JSONEachRow' })).json()) as Array<{ version: number }>;
-      expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     } finally {
       await rt.close();
+    }
+  });
+});
+
+describe('a migration that needs a MergeTree setting', () => {
+  it('is skipped, recorded and logged where the server does not know the setting, and applied where it does', async () => {
+    const store = await openStore(testConfig({ dataDir: tmpDir('gw-migrate-req-') }));
+    const warnings: unknown[] = [];
+    const log = { ...silentLog, info: () => undefined, warn: (o: unknown) => warnings.push(o) } as unknown as typeof silentLog;
+    try {
+      const table = (v: number) => `CREATE TABLE IF NOT EXISTS ${store.db}.m${v} (x UInt8) ENGINE = MergeTree ORDER BY x`;
+      const result = await migrate(store, 30, log, [
+        { version: 1, name: 'unknown setting', requiresMergeTreeSetting: 'no_such_setting_anywhere', statements: () => [table(1), `ALTER TABLE ${store.db}.m1 MODIFY SETTING no_such_setting_anywhere = 1`] },
+        { version: 2, name: 'known setting', requiresMergeTreeSetting: 'merge_selector_base', statements: () => [table(2), `ALTER TABLE ${store.db}.m2 MODIFY SETTING merge_selector_base = 7`] },
+      ]);
+      expect(result.applied).toEqual([1, 2]);
+      expect(warnings).toEqual([{ version: 1, name: 'unknown setting', setting: 'no_such_setting_anywhere' }]);
+      const tables = (await (await store.client.query({ query: `SELECT name, create_table_query AS ddl FROM system.tables WHERE database = '${store.db}' AND name IN ('m1', 'm2')`, format: 'JSONEachRow' })).json()) as Array<{ name: string; ddl: string }>;
+      expect(tables.map((t) => t.name)).toEqual(['m2']);
+      expect(tables[0]!.ddl).toMatch(/merge_selector_base = 7/);
+      // recorded: a second start applies nothing
+      expect((await migrate(store, 30, log, [{ version: 1, name: 'unknown setting', requiresMergeTreeSetting: 'no_such_setting_anywhere', statements: () => [table(1)] }])).applied).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });
@@ -77,7 +104,7 @@ describe('migration 9', () => {
       expect(statesIp).toEqual([{ ip: '::ffff:198.51.100.9', n: '2', r: '2' }, { ip: '::ffff:203.0.113.7', n: '7', r: '7' }]);
 
       const { applied } = await migrate(store, 30, silentLog);
-      expect(applied).toEqual([9]);
+      expect(applied).toEqual([9, 10]);
       const types = await q("SELECT table, name, type FROM system.columns WHERE database = 'gatewatch' AND table LIKE 'rollup_%' AND type LIKE '%AggregateFunction(uniq%'");
       expect(types).toEqual([]);
       expect(await q("SELECT toString(client_ip) AS ip, toString(uniqExactArray(failed_principals)) AS n, toString(sum(requests)) AS r FROM rollup_ip_1m GROUP BY ip ORDER BY ip")).toEqual(statesIp);
