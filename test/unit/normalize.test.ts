@@ -17,6 +17,13 @@ describe('route templates', () => {
     ['', '/'],
     ['/static/app.js', '/static/app.js'],
     ['/a/' + 'x'.repeat(100), '/a/{long}'],
+    // words without digits skip the patterns; at 16 letters a hex word is a hash again
+    ['/Users/Orders/_private/v1/x-y', '/Users/Orders/_private/v1/x-y'],
+    ['/k/abcdefabcdefabc', '/k/abcdefabcdefabc'],
+    ['/k/abcdefabcdefabcd', '/k/{hash}'],
+    ['/k/DeadBeefDeadBeef', '/k/{hash}'],
+    ['/k/a50e8400-e29b-41d4-a716-446655440000', '/k/{uuid}'],
+    ['/k/abcdefghijklmnopqrstuvwxyz', '/k/abcdefghijklmnopqrstuvwxyz'],
   ])('%s → %s', (path, route) => expect(routeTemplate(path)).toBe(route));
 
   it('caps the number of segments', () => {

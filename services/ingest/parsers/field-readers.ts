@@ -47,9 +47,11 @@ export function status(v: unknown, field = 'status'): number {
 const SPLIT = new Map<string, string[]>();
 
 export function at(obj: JsonObject, path: string): unknown {
-  if (path in obj) return obj[path];
+  const whole = obj[path];
+  if (whole !== undefined) return whole;
   let parts = SPLIT.get(path);
   if (!parts) SPLIT.set(path, (parts = path.split('.')));
+  if (parts.length === 1) return undefined;
   let cur: unknown = obj;
   for (const part of parts) {
     if (!isObject(cur)) return undefined;
