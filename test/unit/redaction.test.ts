@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor, RedactionTally } from '../../services/ingest/redaction/redactor.js';
+import { createFingerprinter } from '../../services/ingest/enrichment/principal.js';
 import { createPseudonymizer, maskIp, resolvePiiPolicy } from '../../services/ingest/redaction/pii.js';
 import { REDACTION_RULES } from '../../schemas/redaction-schema.js';
 import { luhnValid } from '../../services/ingest/redaction/secret-patterns.js';
@@ -161,6 +162,15 @@ describe('redaction: configuration', () => {
     const { out, tally } = run(custom.text, 'order ACME-123456 done, voucher: V-9');
     expect(out).toBe('order [REDACTED:acme_key] done, voucher: [REDACTED:generic_secret]');
     expect(tally.byType.get('acme_key')).toBe(1);
+  });
+});
+
+describe('keyed fingerprints stay the same across releases', () => {
+  // stored principal ids and pseudonyms are these values: a change would split every identity in two
+  it('fp: + the first 32 hex digits of HMAC-SHA256(key, credential); pseudonyms HMAC-SHA256(key, kind NUL value)', () => {
+    expect(createFingerprinter('k'.repeat(32))('sk_live_4eC39HqLyjWDarjtT1zdp7dc')).toBe('fp:771f3c345c875612c859cf249bdf2e7e');
+    expect(createFingerprinter('kéy-ünïcode')('t')).toBe('fp:5a02d6fc9dad6bdecad023df12819dc7');
+    expect(createPseudonymizer('p'.repeat(32))('ip', '203.0.113.7').toString('hex')).toBe('47e91f9ef050ef8b09ac0232bcb857adefbc65e9f2e908f46729d73c7675b35a');
   });
 });
 

@@ -6,7 +6,7 @@
  * A secret is never the id: `fp:` + HMAC-SHA256(key, credential), stable across restarts and
  * workers that share the key, so "the same token from two countries" stays visible.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AuthOutcome, ParsedRecord, Principal } from '../../../schemas/event-schema.js';
 
@@ -16,10 +16,11 @@ const API_KEY_PARAMS = new Set(['api_key', 'apikey', 'key', 'access_token', 'tok
 /** Keyed fingerprint of a credential; the same few keys repeat all day, so results are cached. */
 export function createFingerprinter(key: string, cacheSize = 10_000) {
   const cache = new LRUCache<string, string>({ max: cacheSize });
+  const secret = createSecretKey(Buffer.from(key, 'utf8')); // imported once, not at every miss
   return (credential: string) => {
     let fp = cache.get(credential);
     if (fp === undefined) {
-      fp = 'fp:' + createHmac('sha256', key).update(credential).digest('hex').slice(0, 32);
+      fp = 'fp:' + createHmac('sha256', secret).update(credential).digest('hex').slice(0, 32);
       cache.set(credential, fp);
     }
     return fp;

@@ -6,7 +6,7 @@
  * principal from two countries" without the identity. Geo enrichment happens before this
  * step, on the real address, so countries and ASNs stay exact.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 import type { PiiAction } from '../../../schemas/redaction-schema.js';
@@ -33,7 +33,8 @@ export function resolvePiiPolicy(privacyMode: boolean, configured: PiiPolicy): P
 export type Pseudonymizer = (kind: 'email' | 'ip' | 'principal', value: string) => Buffer;
 
 export function createPseudonymizer(key: string): Pseudonymizer {
-  return (kind, value) => createHmac('sha256', key).update(kind).update('\0').update(value).digest();
+  const secret = createSecretKey(Buffer.from(key, 'utf8')); // imported once, not at every call
+  return (kind, value) => createHmac('sha256', secret).update(kind).update('\0').update(value).digest();
 }
 
 export const EMAIL_REGEX = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
