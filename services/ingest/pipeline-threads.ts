@@ -22,15 +22,16 @@ import { packChunk, processChunk, rawTransfer, type ProcessedChunk } from './pip
 import type { ProcessRecord } from './pipeline/process-record.js';
 
 /**
- * How many pipeline threads `auto` means. Beside the embedded engine one: the engine's insert
- * and merges use the other cores (two threads gave +4 to +15 % for +170 MB on two cores, see
- * docs/benchmarks.md). With a ClickHouse server the pipeline is the worker's main work: one
- * thread per core, up to four.
+ * How many pipeline threads `auto` means. Beside the embedded engine two (one on a single
+ * core): the engine's insert and merges take the rest. On two cores, with the engine's merges
+ * made lighter (migration 10), two threads gave 34,134–39,658 records/s at 1,023–1,064 MB
+ * against 28,769–31,027 at 929–949 MB for one (docs/benchmarks.md). With a ClickHouse server
+ * the pipeline is the worker's main work: one thread per core, up to four.
  */
 export function pipelineThreadCount(config: Config, cores = availableParallelism()): number {
   const n = config.ingest.pipelineThreads;
   if (n !== 'auto') return n;
-  return config.clickhouse.url ? Math.min(4, Math.max(1, cores)) : 1;
+  return Math.min(config.clickhouse.url ? 4 : 2, Math.max(1, cores));
 }
 
 export interface ChunkProcessor {

@@ -27,8 +27,9 @@ describe('configuration', () => {
     expect(c.ingest.pipelineThreads).toBe('auto');
     expect(loadConfig({ GATEWATCH_PIPELINE_THREADS: '0' }).ingest.pipelineThreads).toBe(0);
     expect(loadConfig({ GATEWATCH_PIPELINE_THREADS: ' auto ' }).ingest.pipelineThreads).toBe('auto');
-    // auto: one beside the embedded engine, one per core (up to four) with a server
-    expect(pipelineThreadCount(loadConfig({}), 8)).toBe(1);
+    // auto: one per core, up to two beside the embedded engine and up to four with a server
+    expect(pipelineThreadCount(loadConfig({}), 8)).toBe(2);
+    expect(pipelineThreadCount(loadConfig({}), 1)).toBe(1);
     expect(pipelineThreadCount(c, 2)).toBe(2);
     expect(pipelineThreadCount(c, 8)).toBe(4);
     expect(pipelineThreadCount(loadConfig({ CLICKHOUSE_URL: 'http://127.0.0.1:8123', GATEWATCH_PIPELINE_THREADS: '3' }), 8)).toBe(3);
