@@ -12,7 +12,7 @@
 // `import.meta.url` keeps meaning the source file it is written in, and an inline source map
 // points stack traces at the TypeScript (Node applies source maps to files, not to `data:`
 // URLs: hence a file).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -51,11 +51,54 @@ const ownFileUrl = {
   },
 };
 
+const PREFIX = 'gatewatch-bundle-';
+const OWNER_PID = new RegExp(`^${PREFIX}(\\d+)-`);
+
+/** Whether a process with this id runs (one of another user's counts as running). */
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the bundle folders of our processes that ended without their exit handler (killed
+ * with SIGKILL, crashed in native code): folders named after a process id that no longer runs,
+ * and owned by this user. Best effort: a folder that cannot be read or removed stays.
+ */
+export function sweepStaleBundleDirs(parent = tmpdir()) {
+  let names;
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const pid = Number(OWNER_PID.exec(name)?.[1]);
+    if (!pid || pid === process.pid || running(pid)) continue;
+    const path = join(parent, name);
+    try {
+      if (uid !== undefined && statSync(path).uid !== uid) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another process removed it first, or it is not ours to remove
+    }
+  }
+}
+
 let dir;
-/** This process's folder for bundles, made on first use, removed at exit. */
+/**
+ * This process's folder for bundles, made on first use, removed at exit. Its name carries the
+ * process id, so that a later process can tell a folder left by a killed one.
+ */
 function bundleDir() {
   if (!dir) {
-    const made = mkdtempSync(join(tmpdir(), 'gatewatch-bundle-'));
+    sweepStaleBundleDirs();
+    const made = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     process.once('exit', () => rmSync(made, { recursive: true, force: true }));
     dir = made;
   }

@@ -5,11 +5,12 @@
  * source, and a bundle that cannot be built must leave ingest running through the loader.
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LOADER_ENTRY, pipelineThreadModule } from '../../services/ingest/pipeline-thread-module.js';
+import { sweepStaleBundleDirs } from '../../services/shared/module-bundle.mjs';
 import { tmpDir } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatewatch.js');
@@ -60,6 +61,38 @@ describe('bundled code', () => {
     expect(built.protocol).toBe('file:');
     // a private folder: only this user can put code where the threads load it from
     expect(statSync(dirname(fileURLToPath(built))).mode & 0o777).toBe(0o700);
+    // named after this process, so that a later one can tell it from a killed process's folder
+    expect(basename(dirname(fileURLToPath(built)))).toMatch(new RegExp(`^gatewatch-bundle-${process.pid}-`));
     expect(reasons).toHaveLength(1);
+  });
+
+  it('folders left by processes killed before their exit handler ran are removed; others are kept', () => {
+    const parent = tmpDir('gw-sweep-');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // ended: its id no longer runs
+    const made = (name: string) => {
+      mkdirSync(join(parent, name, 'inner'), { recursive: true });
+      writeFileSync(join(parent, name, 'inner', 'cli.mjs'), 'export {};');
+      return name;
+    };
+    const stale = made(`gatewatch-bundle-${dead}-Ab12Cd`);
+    const kept = [
+      made(`gatewatch-bundle-${process.pid}-Xy34Zw`), // this process
+      made(`gatewatch-bundle-${process.ppid}-Qr56St`), // a running one
+      made('gatewatch-bundle-Mn78Op'), // an older version's name: its owner cannot be told
+      made(`other-${dead}-Kl90Ij`),
+    ];
+    sweepStaleBundleDirs(parent);
+    expect(readdirSync(parent).sort()).toEqual(kept.sort());
+    expect(readdirSync(parent)).not.toContain(stale);
+    sweepStaleBundleDirs(join(parent, 'missing')); // a parent that does not exist: nothing to do, no error
+  });
+
+  it('a CLI run sweeps a folder its killed predecessor left', () => {
+    const tmp = tmpDir('gw-sweep-cli-');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    mkdirSync(join(tmp, `gatewatch-bundle-${dead}-Zz00Zz`));
+    const r = cli(['--help'], { TMPDIR: tmp });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]); // the stale folder swept, its own removed at exit
   });
 });
