@@ -24,8 +24,8 @@ import type { ProcessRecord } from './pipeline/process-record.js';
 /**
  * How many pipeline threads `auto` means. Beside the embedded engine two (one on a single
  * core): the engine's insert and merges take the rest. On two cores, with the engine's merges
- * made lighter (migration 10), two threads gave 34,134–39,658 records/s at 1,023–1,064 MB
- * against 28,769–31,027 at 929–949 MB for one (docs/benchmarks.md). With a ClickHouse server
+ * made lighter (migration 10), two threads against one, alternated: +8 and +16 % records/s
+ * for +96 and +111 MB (docs/benchmarks.md). With a ClickHouse server
  * the pipeline is the worker's main work: one thread per core, up to four.
  */
 export function pipelineThreadCount(config: Config, cores = availableParallelism()): number {
