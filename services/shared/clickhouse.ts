@@ -210,6 +210,16 @@ function createReadOnlyPool(open: () => Promise<ClickHouseClient>, size: number)
 export async function openStore(config: Config): Promise<Store> {
   const db = config.clickhouse.database;
   if (config.clickhouse.url) {
+    // A server refuses every request that names a database it does not have, so the database
+    // is made first, by a client that names none (only if missing: a user may lack the right
+    // to create one that a DBA made for it)
+    const bootstrap = createClient({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch' });
+    try {
+      const found = await (await bootstrap.query({ query: 'SELECT name FROM system.databases WHERE name = {db:String}', query_params: { db }, format: 'JSONEachRow' })).json();
+      if (found.length === 0) await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+    } finally {
+      await bootstrap.close();
+    }
     const client = createClient({
       url: config.clickhouse.url,
       username: config.clickhouse.username,
