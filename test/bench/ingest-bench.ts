@@ -1,5 +1,5 @@
 /**
- * npm run bench:ingest [-- --records N --partitions P --threads T --batch ROWS --runs full,discarded]
+ * npm run bench:ingest [-- --records N --partitions P --threads T --batch ROWS --runs full,discarded,http]
  *
  * BENCH_NODE_ARGS passes Node flags to the worker process (for example
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`: one profile per thread).
@@ -131,16 +131,19 @@ interface Run {
   peakRssKb: number;
   workerCpu: number;
   brokerCpu: number;
+  /** the ClickHouse process of an http run */
+  server?: { peakRssKb: number; cpu: number };
 }
 
 /** Runs a worker process until its group has committed all N records; SIGTERM after. */
-async function measure(args: string[], group: string, extraEnv: Record<string, string> = {}): Promise<Run> {
+async function measure(args: string[], group: string, extraEnv: Record<string, string> = {}, serverPid?: number): Promise<Run> {
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
   const spawnedAt = performance.now();
   let peakRssKb = 0;
   let firstCommitAt = 0;
   let workerCpu0 = 0;
   let brokerCpu0 = 0;
+  let serverCpu0 = 0;
   const committed = async () => {
     try {
       const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -161,13 +164,15 @@ async function measure(args: string[], group: string, extraEnv: Record<string, s
       firstCommitAt = performance.now();
       workerCpu0 = cpuSeconds(child.pid);
       brokerCpu0 = cpuSeconds(broker?.process.pid);
+      serverCpu0 = cpuSeconds(serverPid);
     }
     if (c >= N) break;
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const doneAt = performance.now();
-  const run = { spawnedAt, firstCommitAt, doneAt, peakRssKb, workerCpu: cpuSeconds(child.pid) - workerCpu0, brokerCpu: broker ? cpuSeconds(broker.process.pid) - brokerCpu0 : NaN };
+  const run: Run = { spawnedAt, firstCommitAt, doneAt, peakRssKb, workerCpu: cpuSeconds(child.pid) - workerCpu0, brokerCpu: broker ? cpuSeconds(broker.process.pid) - brokerCpu0 : NaN };
+  if (serverPid) run.server = { peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${serverPid}/status`, 'utf8'))?.[1] ?? 0), cpu: cpuSeconds(serverPid) - serverCpu0 };
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   return run;
@@ -179,11 +184,30 @@ const full = RUNS.has('full') ? await measure([BIN, 'ingest'], groupId) : undefi
 // the same worker with every insert discarded: what the process does besides the engine
 // (the share it keeps when ClickHouse runs as a server elsewhere)
 const discarded = !RUNS.has('discarded') ? undefined : await measure([join(import.meta.dirname, 'run-bundled.mjs'), join(import.meta.dirname, 'ingest-worker-discarding.ts')], `${topic}-discarding`, { BENCH_GROUP: `${topic}-discarding` });
+// the worker on the server path: its inserts go over HTTP to the engine in a process of its
+// own, as to a ClickHouse server (which cannot run here); that process shares the two cores
+let http: (Run & { stored: number }) | undefined;
+if (RUNS.has('http')) {
+  const password = 'bench-clickhouse-password';
+  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'chdb-http-process.ts'), join(dataDir, 'clickhouse-http'), password], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout!.once('data', (d: Buffer) => resolve(d.toString('utf8').trim()));
+    server.once('exit', (code) => reject(new Error(`the ClickHouse HTTP process exited with ${code}`)));
+  });
+  // a consumer group of its own: it reads the topic from the start, like the first run
+  const httpConfig = join(dataDir, 'bench-config-http.json');
+  writeFileSync(httpConfig, JSON.stringify({ kafka: { groupId: `${topic}-http`, dlqTopic: `${topic}-dlq` }, ingest: { batchMaxRows: arg('batch', 20_000), batchMaxAgeMs: 1000 } }));
+  const run = await measure([BIN, 'ingest'], `${topic}-http`, { CLICKHOUSE_URL: url, CLICKHOUSE_USER: 'gatewatch', CLICKHOUSE_PASSWORD: password, GATEWATCH_CONFIG: httpConfig }, server.pid);
+  const res = await fetch(url, { method: 'POST', body: 'SELECT count() FROM gatewatch.events', headers: { authorization: `Basic ${Buffer.from(`gatewatch:${password}`).toString('base64')}` } });
+  http = { ...run, stored: Number((await res.text()).trim()) };
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+}
 await admin.disconnect();
 await broker?.stop();
 
-const q = spawnSync(process.execPath, [BIN, 'query', 'SELECT count() FROM events FORMAT TSV'], { env, encoding: 'utf8' });
-const stored = Number(q.stdout.trim());
+const q = full ? spawnSync(process.execPath, [BIN, 'query', 'SELECT count() FROM events FORMAT TSV'], { env, encoding: 'utf8' }) : undefined;
+const stored = Number(q?.stdout.trim());
 
 console.log('stage                                   records/s   (single thread, in-process, ' + SAMPLE.toLocaleString('en-US') + ' records)');
 console.log(`parse                                   ${rate(SAMPLE, parseMs).padStart(10)}`);
@@ -205,4 +229,10 @@ if (full) {
   console.log(`  rows stored              ${stored.toLocaleString('en-US').padStart(10)}  (expected ${N.toLocaleString('en-US')})`);
 }
 if (discarded) report('the same worker with its inserts discarded (no engine in the process; not a product mode):', discarded);
-process.exit(!full || stored === N ? 0 : 1);
+if (http) {
+  report('the worker on the server path (CLICKHOUSE_URL): inserts over HTTP to the engine in another process, on the same two cores:', http);
+  const seconds = (http.doneAt - http.firstCommitAt) / 1000;
+  console.log(`  the ClickHouse process      ${(http.server!.cpu / seconds).toFixed(2)} cores, peak RSS ${(http.server!.peakRssKb / 1024).toFixed(0)} MB`);
+  console.log(`  rows stored              ${http.stored.toLocaleString('en-US').padStart(10)}  (expected ${N.toLocaleString('en-US')})`);
+}
+process.exit((!full || stored === N) && (!http || http.stored === N) ? 0 : 1);

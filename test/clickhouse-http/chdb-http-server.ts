@@ -9,7 +9,8 @@
  * Not a ClickHouse server: no grants (a user is a name and a password, and a `readonly` user
  * gets `readonly=1` after its request's own settings), no sessions across requests, no
  * compression of requests, no progress headers. Each request runs in a session of its own,
- * so its settings end with it, as on a server.
+ * so its settings end with it, as on a server. `CHDB_HTTP_TRACE=1` prints each request's user
+ * and statement to stderr.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -118,6 +119,7 @@ export async function startChdbHttpServer(opts: { path: string; users: Record<st
     const inUrl = url.searchParams.get('query');
     const sql = inUrl ?? data.toString('utf8');
 
+    if (process.env.CHDB_HTTP_TRACE) process.stderr.write(`chdb-http ${user}: ${sql.slice(0, 160).replace(/\s+/g, ' ')} [${data.length} bytes]\n`);
     const session = new Session(opts.path);
     try {
       const prelude = [...(database ? [`USE ${database}`] : []), ...settings.map(([k, v]) => `SET ${k} = ${/^-?\d+(\.\d+)?$/.test(v) ? v : quote(v)}`)];

@@ -1,0 +1,13 @@
+/**
+ * bench:ingest's stand-in for a ClickHouse server: the embedded engine behind ClickHouse's
+ * HTTP interface (test/clickhouse-http/chdb-http-server.ts) in a process of its own. Prints
+ * its URL on the first line of stdout; stops on SIGTERM.
+ *   node --import tsx test/bench/chdb-http-process.ts DATA_DIR PASSWORD
+ */
+import { startChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';
+
+const [path, password] = process.argv.slice(2);
+if (!path || !password) throw new Error('usage: chdb-http-process.ts DATA_DIR PASSWORD');
+const server = await startChdbHttpServer({ path, users: { gatewatch: { password } } });
+process.stdout.write(`${server.url}\n`);
+process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
