@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '../../schemas/config-schema.js';
 
 export interface Store {
@@ -207,13 +207,20 @@ function createReadOnlyPool(open: () => Promise<ClickHouseClient>, size: number)
   };
 }
 
+/**
+ * The HTTP client's own logger writes failed requests to the console, outside our logs and
+ * their scrubbing (a server's error can quote the SQL it refused); errors reach our logs
+ * through the callers instead.
+ */
+const QUIET = { level: ClickHouseLogLevel.OFF };
+
 export async function openStore(config: Config): Promise<Store> {
   const db = config.clickhouse.database;
   if (config.clickhouse.url) {
     // A server refuses every request that names a database it does not have, so the database
     // is made first, by a client that names none (only if missing: a user may lack the right
     // to create one that a DBA made for it)
-    const bootstrap = createClient({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch' });
+    const bootstrap = createClient({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch', log: QUIET });
     try {
       const found = await (await bootstrap.query({ query: 'SELECT name FROM system.databases WHERE name = {db:String}', query_params: { db }, format: 'JSONEachRow' })).json();
       if (found.length === 0) await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
@@ -227,12 +234,13 @@ export async function openStore(config: Config): Promise<Store> {
       database: db,
       request_timeout: config.clickhouse.requestTimeoutMs,
       application: 'gatewatch',
+      log: QUIET,
     });
     const settings = readOnlySettings(config.api);
     // analyst SQL as its own read-only user when one is configured (ClickHouse's grants then
     // bound it too), else as the service's user with readonly=1
     const queryClient = config.clickhouse.queryUsername
-      ? createClient({ url: config.clickhouse.url, username: config.clickhouse.queryUsername, password: config.clickhouse.queryPassword ?? '', database: db, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch-sql' })
+      ? createClient({ url: config.clickhouse.url, username: config.clickhouse.queryUsername, password: config.clickhouse.queryPassword ?? '', database: db, request_timeout: config.clickhouse.requestTimeoutMs, application: 'gatewatch-sql', log: QUIET })
       : client;
     return {
       client,

@@ -4,7 +4,7 @@
  * interface (test/clickhouse-http/chdb-http-server.ts): migrations, the ingest insert with its
  * deduplication token, analyst SQL as the read-only user, refusals and errors go over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
 import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
@@ -63,9 +63,16 @@ describe('the server path, over HTTP', () => {
     expect(await store.format('select 1')).toBe('SELECT 1');
   });
 
-  it("answers a wrong password and the engine's errors the way a server does", async () => {
+  it("answers a wrong password and the engine's errors the way a server does, and the client writes none of it to the console", async () => {
+    const console_ = [vi.spyOn(console, 'error'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'log')];
     await expect(openStore(testConfig({ clickhouse: { url: server.url, username: 'gatewatch', password: 'nope' } }))).rejects.toMatchObject({ code: '516', type: 'AUTHENTICATION_FAILED' });
     await expect(store.client.query({ query: 'SELEC 1' })).rejects.toMatchObject({ code: '62' });
     await expect(store.client.query({ query: 'SELECT * FROM gatewatch.no_such_table' })).rejects.toMatchObject({ code: '60' });
+    await expect(store.readOnly("SELECT 'sk_live_4eC39HqLyjWDarjtT1zdp7dc' FROM no_such_table")).rejects.toThrow();
+    // errors reach our logs through the callers, scrubbed; the HTTP client's own logger is off
+    for (const spy of console_) {
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+    }
   });
 });
