@@ -28,9 +28,32 @@ export interface IngestResult {
   eventTimes?: { min: string; max: string };
 }
 
+export interface SubmitOptions {
+  source: string;
+  /** the caller's key for this submission: the same key (from the same sender) is stored once */
+  idempotencyKey?: string;
+  /**
+   * Who sent it (over HTTP, the API key's id). An idempotency key is scoped by its sender, so
+   * that one sender cannot pre-claim another's batches by sending their keys first. Callers
+   * on the network must pass it; in-process callers (replay) may leave it out.
+   */
+  sender?: string;
+}
+
 export interface IngestGateway {
   readonly mode: 'direct' | 'kafka';
-  submit(records: Array<string | Buffer>, hint: LogFormat | 'auto', opts: { idempotencyKey?: string; source: string }): Promise<IngestResult>;
+  submit(records: Array<string | Buffer>, hint: LogFormat | 'auto', opts: SubmitOptions): Promise<IngestResult>;
+}
+
+/**
+ * The base of a submission's deduplication tokens (each chunk adds `:<n>`, each insert
+ * `:events`/`:dlq`). They live in ClickHouse (`non_replicated_deduplication_window`), so a
+ * repeat is dropped after a restart too. Without an idempotency key every submission is new.
+ */
+export function submissionToken(opts: SubmitOptions, fresh: () => string = randomUUID): string {
+  if (!opts.idempotencyKey) return `${opts.source}:${fresh()}`;
+  // API key ids are 12 hex digits (no ':'), so `<sender>:` cannot be forged from inside a key
+  return opts.sender !== undefined ? `${opts.source}:${opts.sender}:${opts.idempotencyKey}` : `${opts.source}:${opts.idempotencyKey}`;
 }
 
 const MAX_ERRORS = 20;
@@ -40,7 +63,7 @@ export function createDirectIngest(deps: { processRecord: ProcessRecord; sink: E
     mode: 'direct',
     async submit(records, hint, opts) {
       const result: IngestResult = { received: records.length, stored: 0, rejected: 0, queued: 0, reasons: {}, errors: [] };
-      const base = opts.idempotencyKey ? `${opts.source}:${opts.idempotencyKey}` : `${opts.source}:${randomUUID()}`;
+      const base = submissionToken(opts);
       let batch = new Batch();
       let chunk = 0;
       const flush = async () => {

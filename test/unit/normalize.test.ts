@@ -3,6 +3,7 @@ import { routeTemplate } from '../../services/ingest/normalize/route-template.js
 import { createClientIpResolver } from '../../services/ingest/normalize/client-ip.js';
 import { createRedactor, RedactionTally } from '../../services/ingest/redaction/redactor.js';
 import { splitBody } from '../../services/api/routes/ingest-routes.js';
+import { submissionToken } from '../../services/ingest/ingest-gateway.js';
 import { splitFormat } from '../../services/api/routes/query-routes.js';
 import { JWT_ALICE } from '../fixtures/gateway-logs.js';
 
@@ -90,6 +91,24 @@ describe('HTTP body splitting', () => {
   });
   it('refuses a broken array with a 400', () => {
     expect(() => splitBody(Buffer.from('[{"a":1},'))).toThrow(/not a JSON array/);
+  });
+});
+
+describe('ingest deduplication tokens', () => {
+  it("scope a caller's idempotency key by its sender, so that two senders' same key are two batches", () => {
+    const a = submissionToken({ source: 'http', idempotencyKey: 'batch-1', sender: '0123456789ab' });
+    const b = submissionToken({ source: 'http', idempotencyKey: 'batch-1', sender: 'ba9876543210' });
+    expect(a).toBe('http:0123456789ab:batch-1');
+    expect(b).not.toBe(a);
+    expect(submissionToken({ source: 'http', idempotencyKey: 'batch-1', sender: '0123456789ab' })).toBe(a);
+    // in-process callers (replay) keep their tokens
+    expect(submissionToken({ source: 'replay', idempotencyKey: 'f00d:3' })).toBe('replay:f00d:3');
+  });
+  it('make every submission without a key a new one', () => {
+    let n = 0;
+    const fresh = () => `u${n++}`;
+    expect(submissionToken({ source: 'http', sender: '0123456789ab' }, fresh)).toBe('http:u0');
+    expect(submissionToken({ source: 'http', sender: '0123456789ab' }, fresh)).toBe('http:u1');
   });
 });
 

@@ -70,7 +70,11 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: IngestGateway; b
       if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'empty body: send NDJSON or a JSON array of records', 'invalid_body');
       const records = splitBody(body);
       const key = req.headers['idempotency-key'];
-      return opts.gateway.submit(records, req.query.format ?? 'auto', { source: 'http', ...(key ? { idempotencyKey: key } : {}) });
+      if (!key) return opts.gateway.submit(records, req.query.format ?? 'auto', { source: 'http' });
+      // the key is the sender's own: scoped by the API key that sent it (see submissionToken)
+      const sender = req.principal?.id;
+      if (!sender) throw new HttpError(401, 'an Idempotency-Key needs an authenticated sender', 'unauthenticated');
+      return opts.gateway.submit(records, req.query.format ?? 'auto', { source: 'http', idempotencyKey: key, sender });
     },
   );
 };
