@@ -35,6 +35,7 @@ export const EmailChannelSchema = Type.Object(
     ...common,
     to: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }), { minItems: 1 }),
     from: Type.String({ default: 'gatewatch@localhost' }),
+    allowPrivate: Type.Optional(Type.Boolean({ description: 'allow an SMTP host at a loopback, link-local or private address, e.g. a local relay (off: SSRF guard)' })),
     smtp: Type.Object(
       {
         host: Type.String({ minLength: 1 }),

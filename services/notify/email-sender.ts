@@ -2,6 +2,9 @@
  * One alert e-mail over SMTP (nodemailer): STARTTLS required unless the channel says
  * otherwise, auth from config, bounded connection and socket time. SMTP's own codes decide
  * what is retried: a 4xx reply or a dropped connection is temporary, a 5xx reply is final.
+ * The connection is opened through the SSRF guard (ssrf-guard.ts), not by nodemailer's own
+ * resolver: the SMTP host must be at a public address unless the channel sets allowPrivate
+ * (a local relay); a refused address is final.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Alert } from '../../schemas/alert-schema.js';
@@ -9,27 +12,38 @@ import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AttemptOutcome } from './retry-policy.js';
 import { digestEmailMessage, emailMessage, groupEmailMessage, type Digest } from './email-message.js';
+import { BlockedAddressError, connectGuarded } from './ssrf-guard.js';
 
-const transports = new Map<string, Transporter>();
+const transports = new Map<string, { settings: string; transport: Transporter }>();
 
 function transportFor(c: EmailChannel): Transporter {
-  let t = transports.get(c.name);
-  if (!t) {
-    t = nodemailer.createTransport({
-      host: c.smtp.host,
-      port: c.smtp.port,
-      secure: c.smtp.secure,
-      requireTLS: c.smtp.requireTls,
-      ignoreTLS: !c.smtp.requireTls && !c.smtp.secure,
-      ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.pass ?? '' } } : {}),
-      tls: { rejectUnauthorized: c.smtp.rejectUnauthorized },
-      connectionTimeout: c.smtp.timeoutMs,
-      greetingTimeout: c.smtp.timeoutMs,
-      socketTimeout: c.smtp.timeoutMs,
-    });
-    transports.set(c.name, t);
-  }
-  return t;
+  // a channel replaced at run time (PUT /v1/channels) gets a transport with its new settings
+  const settings = JSON.stringify([c.smtp, c.allowPrivate === true]);
+  const cached = transports.get(c.name);
+  if (cached?.settings === settings) return cached.transport;
+  cached?.transport.close();
+  const transport = nodemailer.createTransport({
+    host: c.smtp.host,
+    port: c.smtp.port,
+    secure: c.smtp.secure,
+    requireTLS: c.smtp.requireTls,
+    ignoreTLS: !c.smtp.requireTls && !c.smtp.secure,
+    ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.pass ?? '' } } : {}),
+    tls: { rejectUnauthorized: c.smtp.rejectUnauthorized },
+    connectionTimeout: c.smtp.timeoutMs,
+    greetingTimeout: c.smtp.timeoutMs,
+    socketTimeout: c.smtp.timeoutMs,
+    // nodemailer would resolve the host and connect by itself; it is handed a connection made
+    // through the guard instead (TLS, with `secure` or STARTTLS, still verifies the host name)
+    getSocket: (_opts, done) => {
+      connectGuarded({ host: c.smtp.host, port: c.smtp.port, allowPrivate: c.allowPrivate === true, timeoutMs: c.smtp.timeoutMs }).then(
+        (connection) => done(null, { connection }),
+        (err: Error) => done(err),
+      );
+    },
+  });
+  transports.set(c.name, { settings, transport });
+  return transport;
 }
 
 export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group'): Promise<AttemptOutcome & { latencyMs: number }> {
@@ -51,6 +65,8 @@ async function sendEmail(c: EmailChannel, m: { subject: string; text: string; ht
     if (rejected === c.to.length) return { ok: false, status: 550, error: `every recipient rejected: ${info.response}`, permanent: true, latencyMs: Math.round(performance.now() - started) };
     return { ok: true, status: 250, latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
+    // an address the guard refused will not become public by waiting: final
+    if (err instanceof BlockedAddressError) return { ok: false, error: err.message, permanent: true, latencyMs: Math.round(performance.now() - started) };
     const code = (err as { responseCode?: number }).responseCode;
     // SMTP: 5xx is final, 4xx (and a lost connection) is worth another try
     const kind = code === undefined ? {} : code >= 500 ? { permanent: true } : { temporary: true };
@@ -59,6 +75,6 @@ async function sendEmail(c: EmailChannel, m: { subject: string; text: string; ht
 }
 
 export function closeEmailTransports(): void {
-  for (const t of transports.values()) t.close();
+  for (const t of transports.values()) t.transport.close();
   transports.clear();
 }

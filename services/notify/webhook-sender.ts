@@ -7,8 +7,7 @@ import https from 'node:https';
 import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import { parseRetryAfter, type AttemptOutcome } from './retry-policy.js';
-import { BlockedAddressError, guardedLookup, isPublicAddress } from './ssrf-guard.js';
-import { isIP } from 'node:net';
+import { BlockedAddressError, guardedLookup, literalRefusal } from './ssrf-guard.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from './webhook-signature.js';
 
 const MAX_RESPONSE = 64 * 1024;
@@ -29,10 +28,8 @@ export async function postWebhook(channel: WebhookChannel, body: string, deliver
     'idempotency-key': deliveryId,
   };
   // an address literal never goes through DNS, so the lookup guard would not see it
-  const literal = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !(channel.allowPrivate ?? false) && !isPublicAddress(literal)) {
-    return { ok: false, permanent: true, error: `${literal} is not a public address (set allowPrivate on the channel to permit it)`, latencyMs: 0 };
-  }
+  const refused = literalRefusal(url.hostname, channel.allowPrivate ?? false);
+  if (refused) return { ok: false, permanent: true, error: refused, latencyMs: 0 };
   const outcome = await new Promise<AttemptOutcome>((resolve) => {
     const req = lib.request(url, { method: 'POST', headers, lookup: guardedLookup(channel.allowPrivate ?? false), timeout: channel.timeoutMs ?? 5000 }, (res) => {
       let seen = 0;

@@ -2,7 +2,8 @@
  * E-mail delivery against real SMTP servers on loopback (smtp-server, mail parsed with
  * mailparser): STARTTLS and auth, readable content with the link and the evidence query,
  * a server that rejects for good (dead-lettered at once), and one that drops the connection
- * mid-message (retried, delivered once).
+ * mid-message (retried, delivered once). The SSRF guard: an SMTP host at a loopback address,
+ * given as a literal or as a name, is refused unless the channel allows private addresses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
@@ -17,11 +18,16 @@ import { silentLog, testConfig, waitFor } from './helpers.js';
 
 const mails: Array<{ server: string; mail: ParsedMail; user: string | undefined; secure: boolean }> = [];
 const servers: SMTPServer[] = [];
+const connections = new Map<string, number>();
 let dropped = 0;
 
 async function smtp(name: string, behaviour: 'accept' | 'reject' | 'drop-once'): Promise<number> {
   const server = new SMTPServer({
     authOptional: false,
+    onConnect(_session, cb) {
+      connections.set(name, (connections.get(name) ?? 0) + 1);
+      cb();
+    },
     onAuth(auth, _session, cb) {
       if (auth.username === 'gw' && auth.password === 'smtp-pass') cb(null, { user: 'gw' });
       else cb(new Error('bad credentials'));
@@ -60,13 +66,26 @@ async function smtp(name: string, behaviour: 'accept' | 'reject' | 'drop-once'):
 
 let rt: Runtime;
 beforeAll(async () => {
-  const ports = { ok: await smtp('ok', 'accept'), reject: await smtp('reject', 'reject'), drop: await smtp('drop', 'drop-once') };
-  const channel = (name: string, port: number) => ({
-    type: 'email', name, to: ['soc@example.com', 'oncall@example.com'], from: 'gatewatch@example.com',
-    smtp: { host: '127.0.0.1', port, user: 'gw', pass: 'smtp-pass', requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 },
+  const ports = { ok: await smtp('ok', 'accept'), reject: await smtp('reject', 'reject'), drop: await smtp('drop', 'drop-once'), guarded: await smtp('guarded', 'accept') };
+  // the servers are on loopback: every channel that should reach one opts in (allowPrivate)
+  const channel = (name: string, port: number, host = '127.0.0.1', allowPrivate = true) => ({
+    type: 'email', name, to: ['soc@example.com', 'oncall@example.com'], from: 'gatewatch@example.com', detectors: name.startsWith('guard') ? ['guard_test'] : ['credential_stuffing'],
+    ...(allowPrivate ? { allowPrivate: true } : {}),
+    smtp: { host, port, user: 'gw', pass: 'smtp-pass', requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 },
   });
   rt = await openRuntime(
-    testConfig({ notify: { backoffBaseMs: 20, backoffMaxMs: 100, maxAttempts: 3, dashboardUrl: 'https://gatewatch.example.com', channels: [channel('mail', ports.ok), channel('rejecting', ports.reject), channel('flaky-mail', ports.drop)] } }),
+    testConfig({
+      notify: {
+        backoffBaseMs: 20, backoffMaxMs: 100, maxAttempts: 3, dashboardUrl: 'https://gatewatch.example.com',
+        channels: [
+          channel('mail', ports.ok), channel('rejecting', ports.reject), channel('flaky-mail', ports.drop),
+          // no opt-in: a loopback literal, and a name (/etc/hosts: localhost is 127.0.0.1) resolving to loopback
+          channel('guard-literal', ports.guarded, '127.0.0.1', false), channel('guard-v6-literal', ports.guarded, '[::1]', false), channel('guard-name', ports.guarded, 'localhost', false),
+          // the same name with the opt-in: a local relay
+          channel('guard-relay', ports.guarded, 'localhost', true),
+        ],
+      },
+    }),
     { role: 'test', log: silentLog },
   );
 });
@@ -115,6 +134,43 @@ describe('e-mail delivery', () => {
   });
 });
 
+describe('e-mail and the SSRF guard', () => {
+  it('refuses an SMTP host at a loopback address, as a literal or by name, for good and without connecting; a channel that opts in delivers', async () => {
+    const now = new Date().toISOString();
+    const alert: Alert = {
+      id: 'guard-1', detector: 'guard_test', severity: 'high', entity: { type: 'ip', value: '198.51.100.9' }, window: { start: now, end: now },
+      observed: 9, expected: 1, score: 9, summary: 'guard test', owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now,
+    };
+    const alerts = createClickHouseAlertStore(rt.store);
+    await alerts.save([alert]);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    const names = ['guard-literal', 'guard-v6-literal', 'guard-name', 'guard-relay'];
+    await waitFor(async () => {
+      await notifier.tick();
+      return names.map((c) => notifier.state('guard-1', c)?.status);
+    }, (s) => s.every((x) => x === 'sent' || x === 'dead'), { what: 'guarded mails settled', timeoutMs: 30_000 });
+
+    for (const c of ['guard-literal', 'guard-v6-literal', 'guard-name']) {
+      // final at the first attempt, not retried
+      expect(notifier.state('guard-1', c), c).toMatchObject({ status: 'dead', attempts: 1 });
+      expect(notifier.state('guard-1', c)!.lastError).toMatch(/not a public address \(set allowPrivate on the channel/);
+    }
+    expect(notifier.state('guard-1', 'guard-literal')!.lastError).toContain('127.0.0.1');
+    expect(notifier.state('guard-1', 'guard-v6-literal')!.lastError).toContain('::1');
+    expect(notifier.state('guard-1', 'guard-name')!.lastError).toMatch(/localhost resolves to 127\.0\.0\.1/);
+    // the opted-in relay got its one message, and the refused channels never even connected
+    expect(notifier.state('guard-1', 'guard-relay')).toMatchObject({ status: 'sent', attempts: 1 });
+    const got = mails.filter((m) => m.server === 'guarded');
+    expect(got.map((m) => m.mail.headers.get('x-gatewatch-delivery'))).toEqual(['guard-1:guard-relay']);
+    expect(got[0]!.secure).toBe(true); // STARTTLS over the guarded connection
+    expect(connections.get('guarded')).toBe(1);
+    // recorded like a webhook refusal: one dead attempt each in the delivery log
+    const log = (await (await rt.store.client.query({ query: "SELECT channel, attempt, outcome, error FROM deliveries WHERE alert_id = 'guard-1' ORDER BY channel, attempt", format: 'JSONEachRow' })).json()) as Array<{ channel: string; attempt: number; outcome: string; error: string }>;
+    expect(log.map((l) => [l.channel, Number(l.attempt), l.outcome])).toEqual([['guard-literal', 1, 'dead'], ['guard-name', 1, 'dead'], ['guard-relay', 1, 'sent'], ['guard-v6-literal', 1, 'dead']]);
+    expect(log.find((l) => l.channel === 'guard-name')!.error).toMatch(/not a public address/);
+  });
+});
+
 describe('e-mail digest', () => {
   it('sends each period once: counts, the alerts most severe first, silenced ones left out; nothing per alert when digest-only', async () => {
     const { createSilenceStore } = await import('../../services/notify/silence-store.js');
@@ -128,7 +184,7 @@ describe('e-mail digest', () => {
     await alerts.save([mk('dg-crit', 'critical', 'dg_a', at(11, 5)), mk('dg-high', 'high', 'dg_b', at(11, 40)), mk('dg-low', 'low', 'dg_silenced', at(11, 50)), mk('dg-before', 'high', 'dg_a', at(10, 30)), mk('dg-after', 'high', 'dg_a', at(12, 5))]);
     await createSilenceStore(rt.store).create({ matchers: { detector: 'dg_silenced' }, startsAt: T - 3 * 3_600_000, endsAt: T + 3_600_000, createdBy: 'test', comment: 'quiet' });
     const { port } = (rt.config.notify.channels.find((c) => c.name === 'mail') as { smtp: { port: number } }).smtp;
-    const digestChannel = { type: 'email' as const, name: 'digest', to: ['soc@example.com'], from: 'gatewatch@example.com', detectors: ['dg_a', 'dg_b', 'dg_silenced'], digest: { everyMin: 60, only: true, sendEmpty: false }, smtp: { host: '127.0.0.1', port, user: 'gw', pass: 'smtp-pass', secure: false, requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 } };
+    const digestChannel = { type: 'email' as const, name: 'digest', to: ['soc@example.com'], from: 'gatewatch@example.com', detectors: ['dg_a', 'dg_b', 'dg_silenced'], digest: { everyMin: 60, only: true, sendEmpty: false }, allowPrivate: true, smtp: { host: '127.0.0.1', port, user: 'gw', pass: 'smtp-pass', secure: false, requireTls: true, rejectUnauthorized: false, timeoutMs: 2000 } };
     const config = { ...rt.config, notify: { ...rt.config.notify, channels: [digestChannel] } };
     const digests = () => mails.filter((m) => String(m.mail.subject).startsWith('[Gatewatch] digest'));
     const before = mails.length;

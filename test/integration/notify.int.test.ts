@@ -77,6 +77,8 @@ beforeAll(async () => {
           channel('limited', '/limited', { detectors: ['enumeration'] }),
           channel('recovering', '/recovering', { detectors: ['credential_stuffing'] }),
           { type: 'webhook', name: 'guarded', url: `${base}/ok`, secret: SECRET },
+          // a name that resolves to loopback (/etc/hosts: localhost is 127.0.0.1) is refused too
+          { type: 'webhook', name: 'guarded-name', url: `${base.replace('127.0.0.1', 'localhost')}/ok`, secret: SECRET },
         ],
       },
     }),
@@ -105,7 +107,7 @@ describe('webhook delivery', () => {
     await waitFor(
       async () => {
         await notifier.tick();
-        return ['ok', 'slack', 'flaky', 'bad', 'redirect', 'slow', 'guarded'].flatMap((c) => ['a1', 'a2'].map((a) => notifier.state(a, c)?.status ?? 'none'));
+        return ['ok', 'slack', 'flaky', 'bad', 'redirect', 'slow', 'guarded', 'guarded-name'].flatMap((c) => ['a1', 'a2'].map((a) => notifier.state(a, c)?.status ?? 'none'));
       },
       (states) => states.every((s) => s === 'sent' || s === 'dead' || s === 'none'),
       { what: 'every notification settled', timeoutMs: 30_000 },
@@ -130,6 +132,10 @@ describe('webhook delivery', () => {
     expect(notifier.state('a1', 'slow')!.lastError).toMatch(/no answer within 400 ms/);
     expect(notifier.state('a1', 'guarded')).toMatchObject({ status: 'dead', attempts: 1 });
     expect(notifier.state('a1', 'guarded')!.lastError).toMatch(/not a public address/);
+    expect(notifier.state('a1', 'guarded-name')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(notifier.state('a1', 'guarded-name')!.lastError).toMatch(/localhost resolves to 127\.0\.0\.1: not a public address/);
+    // neither reached the receiver
+    expect(received.filter((r) => /:guarded(-name)?$/.test(r.delivery))).toEqual([]);
 
     // every attempt is in the delivery log
     const log = (await (await rt.store.client.query({ query: "SELECT channel, attempt, outcome, http_status FROM deliveries WHERE alert_id = 'a1' ORDER BY channel, attempt", format: 'JSONEachRow' })).json()) as Array<{ channel: string; attempt: number; outcome: string; http_status: number }>;

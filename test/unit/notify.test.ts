@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net, { type AddressInfo } from 'node:net';
 import { isRetriable, parseRetryAfter, retryDelayMs } from '../../services/notify/retry-policy.js';
 import { signWebhook, verifyWebhook } from '../../services/notify/webhook-signature.js';
-import { isPublicAddress } from '../../services/notify/ssrf-guard.js';
+import { BlockedAddressError, connectGuarded, guardedLookup, isPublicAddress, literalRefusal } from '../../services/notify/ssrf-guard.js';
 import { channelWants } from '../../services/notify/notifier.js';
 import { webhookBody } from '../../services/notify/webhook-payload.js';
 import type { Alert } from '../../schemas/alert-schema.js';
@@ -54,6 +55,53 @@ describe('SSRF guard', () => {
     ['169.254.169.254', false], ['100.64.0.1', false], ['0.0.0.0', false], ['::1', false], ['fd00::1', false], ['fe80::1', false], ['::ffff:127.0.0.1', false], ['not an ip', false],
   ])('%s is public: %s', (ip, expected) => {
     expect(isPublicAddress(ip)).toBe(expected);
+  });
+
+  it.each([
+    ['127.0.0.1', false, true], ['[::1]', false, true], ['10.0.0.8', false, true], ['100.64.1.1', false, true], ['fe80::1', false, true],
+    ['8.8.8.8', false, false], ['localhost', false, false], ['smtp.example.com', false, false], ['127.0.0.1', true, false], ['[::1]', true, false],
+  ])('refuses the literal %s (allowPrivate %s): %s', (host, allowPrivate, refused) => {
+    expect(literalRefusal(host, allowPrivate) !== undefined).toBe(refused);
+  });
+
+  it('refuses a name that resolves to loopback (localhost, from /etc/hosts) unless private addresses are allowed', async () => {
+    const resolve = (allowPrivate: boolean) =>
+      new Promise<{ err: Error | null; address: string }>((r) => guardedLookup(allowPrivate)('localhost', {}, (err, address) => r({ err, address: String(address) })));
+    const refused = await resolve(false);
+    expect(refused.err).toBeInstanceOf(BlockedAddressError);
+    expect(refused.err!.message).toMatch(/^localhost resolves to .*127\.0\.0\.1.*: not a public address/);
+    const allowed = await resolve(true);
+    expect(allowed.err).toBeNull();
+    expect(isPublicAddress(allowed.address)).toBe(false);
+  });
+});
+
+describe('guarded connections (SMTP)', () => {
+  let server: net.Server;
+  let port = 0;
+  let accepted = 0;
+  beforeAll(async () => {
+    server = net.createServer((s) => {
+      accepted++;
+      s.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it.each(['127.0.0.1', 'localhost'])('refuses %s without connecting', async (host) => {
+    const before = accepted;
+    await expect(connectGuarded({ host, port, allowPrivate: false, timeoutMs: 2000 })).rejects.toBeInstanceOf(BlockedAddressError);
+    expect(accepted).toBe(before);
+  });
+
+  it('connects to a loopback relay that is allowed, by literal and by name', async () => {
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const socket = await connectGuarded({ host, port, allowPrivate: true, timeoutMs: 2000 });
+      expect(socket.remoteAddress).toBe('127.0.0.1');
+      socket.destroy();
+    }
   });
 });
 
