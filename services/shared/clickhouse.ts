@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type DataFormat } from '@clickhouse/client';
 import type { Config } from '../../schemas/config-schema.js';
 
 export interface Store {
@@ -30,7 +30,7 @@ export interface Store {
    * statement with INTO OUTFILE is refused before it runs (the embedded engine would write
    * the file even with readonly=1).
    */
-  readOnly(sql: string): Promise<Readable>;
+  readOnly(sql: string, opts?: ReadOnlyOptions): Promise<Readable>;
   /** ClickHouse's canonical text of a statement (formatQuery: parsed, never run). */
   format(sql: string): Promise<string>;
   /**
@@ -40,6 +40,17 @@ export interface Store {
    */
   insertRaw(insert: RawInsert): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ReadOnlyOptions {
+  /**
+   * Settings to apply before readonly=1 locks the session (the safe SETTINGS an analyst's
+   * query asked for: under readonly=1 its own clause then changes nothing and is accepted).
+   * Names and values are the caller's to have checked.
+   */
+  settings?: Record<string, string>;
+  /** the output format when the statement names none (EXPLAIN's own output cannot name one) */
+  defaultFormat?: string;
 }
 
 export interface RawInsert {
@@ -246,9 +257,10 @@ export async function openStore(config: Config): Promise<Store> {
       client,
       db,
       embedded: false,
-      readOnly: async (sql) => {
+      readOnly: async (sql, opts) => {
         await refuseOutfile(queryClient, sql);
-        return streamOf(queryClient, sql, settings);
+        // readonly comes last, after what it locks in
+        return streamOf(queryClient, sql, { ...(opts?.defaultFormat ? { default_format: opts.defaultFormat as DataFormat } : {}), ...opts?.settings, ...settings });
       },
       format: (sql) => formatOf(queryClient, sql),
       insertRaw: async (r) => {
@@ -281,25 +293,42 @@ export async function openStore(config: Config): Promise<Store> {
   // (as typed by an analyst in `gatewatch query`) the same meaning as on a server.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({ query: `USE ${db}` });
-  const pool = createReadOnlyPool(async () => {
+  const openReadOnly = async (extra: Record<string, string> = {}) => {
     const c = createClient({ connection: createChdbConnection({ path }) as unknown as ClientConnection });
     await c.command({ query: `USE ${db}` });
-    await c.command({ query: `SET ${settingsClause(readOnlySettings(config.api)).replace(/, /g, '; SET ')}` });
+    // readonly comes last, after what it locks in
+    const all: ClickHouseSettings = { ...extra, ...readOnlySettings(config.api) };
+    await c.command({ query: Object.entries(all).map(([k, v]) => `SET ${settingsClause({ [k]: v })}`).join('; ') });
     return c;
-  }, READ_ONLY_CONNECTIONS);
+  };
+  const pool = createReadOnlyPool(() => openReadOnly(), READ_ONLY_CONNECTIONS);
   return {
     client,
     db,
     embedded: true,
     path,
-    readOnly: async (sql) => {
+    readOnly: async (sql, opts) => {
+      if (opts?.settings && Object.keys(opts.settings).length) {
+        // a session of its own, made with these settings and dropped after this one statement
+        const own = await openReadOnly(opts.settings);
+        try {
+          await refuseOutfile(own, sql);
+          const stream = await streamOf(own, sql, opts.defaultFormat ? { default_format: opts.defaultFormat as DataFormat } : undefined);
+          stream.once('close', () => void own.close());
+          return stream;
+        } catch (err) {
+          await own.close();
+          throw err;
+        }
+      }
       const conn = await pool.take();
       let stream: Readable;
       try {
         const ro = await conn.clean();
         await refuseOutfile(ro, sql);
         conn.dirty = true;
-        stream = await streamOf(ro, sql);
+        // chDB takes default_format as an option of this call, not as a SET on the session
+        stream = await streamOf(ro, sql, opts?.defaultFormat ? { default_format: opts.defaultFormat as DataFormat } : undefined);
       } catch (err) {
         conn.release();
         throw err;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { simulate } from '../../services/demo/traffic-simulator.js';
+import { createSqlGuard } from '../../services/api/sql-guard/sql-guard.js';
 import { silentLog, testConfig } from './helpers.js';
 
 interface Target {
@@ -43,8 +44,11 @@ function expand(sql: string, vars: Record<string, string>): string {
     .replace(/\$\{(\w+):singlequote\}/g, (_m, v: string) => `'${(vars[v] ?? '').replace(/'/g, "\\'")}'`);
 }
 
+/** As POST /v1/query runs analyst SQL: through the SQL guard, then the canonical statement it checked. */
 async function run(sql: string): Promise<unknown[][]> {
-  const stream = await rt.store.readOnly(`${sql}\nFORMAT JSONCompact`);
+  const verdict = await createSqlGuard(rt.store).check(sql);
+  if (!verdict.ok) throw new Error(`the SQL guard refused a Grafana query: ${verdict.message}\n${sql}`);
+  const stream = await rt.store.readOnly(`${verdict.sql}\nFORMAT JSONCompact`, { settings: verdict.settings });
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
   return (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: unknown[][] }).data;
