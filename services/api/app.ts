@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
-import type { Store } from '../shared/clickhouse.js';
+import { limitsClause, type Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { IngestGateway } from '../ingest/ingest-gateway.js';
 import type { ApiKeyStore } from './api-keys.js';
@@ -134,7 +134,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
-  await app.register(seriesRoutes, { store: deps.store });
+  await app.register(seriesRoutes, { store: deps.store, limits: limitsClause(deps.config.api) });
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
   await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });

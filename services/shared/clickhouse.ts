@@ -86,6 +86,22 @@ export function readOnlySettings(api: Config['api']): ClickHouseSettings {
   };
 }
 
+/**
+ * The analyst limits as a statement's own SETTINGS clause, readonly last: for the queries the
+ * API builds itself (series, top lists, an entity's events), which run on the service's
+ * connection; a query-level clause lasts for that statement only, on chDB too.
+ */
+export function limitsClause(api: Config['api']): string {
+  return settingsClause(readOnlySettings(api));
+}
+
+/** Whether ClickHouse stopped a statement at one of the limits above. */
+export function isLimitError(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  // TOO_MANY_ROWS, TIMEOUT_EXCEEDED, TOO_MANY_ROWS_OR_BYTES, MEMORY_LIMIT_EXCEEDED
+  return ['158', '159', '396', '241'].includes(code) || /Limit for rows|Timeout exceeded|memory limit exceeded|Limit for result exceeded/i.test(err instanceof Error ? err.message : String(err));
+}
+
 function settingsClause(settings: ClickHouseSettings): string {
   return Object.entries(settings)
     .filter(([, v]) => v !== undefined)

@@ -116,6 +116,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner
     );
   }
 
+  let scoring = 0;
   app.post(
     '/v1/detect/score',
     {
@@ -126,14 +127,26 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner
         response: { 200: Type.Object({ opened: Type.Integer(), extended: Type.Integer(), failed: Type.Array(Type.String()) }) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       if (!opts.runner) throw new HttpError(409, 'detection does not run in this process', 'detect_disabled');
+      // one scoring at a time from the API: each waits for the detector lock and reads a range
+      // of rollups, so callers queueing up behind one another would hold the engine for hours
+      if (scoring > 0) {
+        reply.header('retry-after', '30');
+        throw new HttpError(429, 'a range is being scored already; retry when it is done', 'detect_busy');
+      }
       const from = Math.floor(Date.parse(req.body.from) / MINUTE) * MINUTE;
       const to = Math.ceil(Date.parse(req.body.to) / MINUTE) * MINUTE;
       if (!(to > from)) throw new HttpError(400, '`to` must be after `from`', 'invalid_range');
       if (to - from > MAX_RANGE_MS) throw new HttpError(400, 'a range may span 31 days at most', 'invalid_range');
       const who = req.principal!;
-      const r = await opts.runner.scoreRange({ from, to });
+      scoring++;
+      let r;
+      try {
+        r = await opts.runner.scoreRange({ from, to });
+      } finally {
+        scoring--;
+      }
       await opts.audit.record({ key_id: who.id, role: who.role, action: 'detect.score', target: `${req.body.from}/${req.body.to}`, detail: '', outcome: r.failed.length ? 'partial' : 'ok' });
       return { opened: r.opened.length, extended: r.extended, failed: r.failed };
     },

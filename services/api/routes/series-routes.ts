@@ -4,10 +4,13 @@
  * the learnt baseline band where a baseline exists; the top routes, IPs, countries and
  * principals of a range; and one entity's recent requests. All read the per-minute rollups
  * (latency p95 alone reads events), with parameters bound by ClickHouse, never spliced.
+ * Every statement carries the analyst limits (time, rows read, result, memory, readonly) in
+ * its own SETTINGS clause: a caller chooses ranges and entities, and no choice of them may
+ * hold the engine longer or read more than analyst SQL could.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Store } from '../../shared/clickhouse.js';
+import { isLimitError, type Store } from '../../shared/clickhouse.js';
 import { bucketFor, SLOT_MS, type BucketStats } from '../../../detectors/baseline.js';
 import { HttpError } from '../auth.js';
 
@@ -152,9 +155,16 @@ const TOP_DIMENSIONS = {
   country: { table: 'rollup_route_country_1m', group: 'country', key: 'toString(country)', extra: '' },
 } as const;
 
-export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, opts) => {
+export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store; /** limitsClause(config.api) */ limits: string }> = async (app, opts) => {
   const { client, db } = opts.store;
-  const rows = async <T>(query: string, params: Record<string, unknown>) => (await client.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+  const rows = async <T>(query: string, params: Record<string, unknown>): Promise<T[]> => {
+    try {
+      return await (await client.query({ query: `${query}\nSETTINGS ${opts.limits}`, query_params: params, format: 'JSONEachRow' })).json<T>();
+    } catch (err) {
+      if (isLimitError(err)) throw new HttpError(400, 'this range is more than the query limits allow (time, rows read, memory): narrow it or take a larger step', 'query_limit');
+      throw err;
+    }
+  };
 
   app.get(
     '/v1/series',
