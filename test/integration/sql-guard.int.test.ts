@@ -20,6 +20,7 @@ import { CLI_KEY_FILE } from '../../services/api/api-role.js';
 import { isAllowedFunction, TABLE_FUNCTIONS } from '../../services/api/sql-guard/sql-policy.js';
 import { startChdbHttpServer, type ChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';
 import { HOSTILE_SQL } from '../fixtures/hostile-sql.js';
+import { EXAMPLES } from '../../dashboards/web/sql-examples.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';
 
 interface World {
@@ -201,9 +202,9 @@ describe('analyst SQL that must keep working', () => {
     "SELECT e.route FROM events AS e WHERE EXISTS (SELECT 1 FROM alerts) LIMIT 1",
   ];
 
-  it('runs what an analyst writes: aggregates, joins, windows, WITH, EXPLAIN, DESCRIBE, safe SETTINGS', async () => {
+  it('runs what an analyst writes and the console\'s examples: aggregates, joins, windows, WITH, EXPLAIN, DESCRIBE, safe SETTINGS', async () => {
     const wrong: string[] = [];
-    for (const sql of LEGIT) {
+    for (const sql of [...LEGIT, ...EXAMPLES.map((e) => e.sql)]) {
       const res = await ask(w, sql);
       if (res.statusCode !== 200) wrong.push(`${sql}: ${res.statusCode} ${res.body.slice(0, 300)}`);
     }
