@@ -54,6 +54,8 @@ export async function buildPipeline(config: Config, log: Logger, now: () => numb
       pii: resolvePiiPolicy(config.redaction.privacyMode, config.redaction.pii),
       pseudonymize: createPseudonymizer(key),
       dropHeaders: HEADERS_NOT_STORED,
+      // a principal field mapped to a name of the operator's own is a principal field in dead letters too
+      principalFieldNames: [config.ingest.genericFields?.principal, config.ingest.nginxJsonFields?.remote_user].flatMap((path) => (path ? [path.slice(path.lastIndexOf('.') + 1)] : [])),
     }),
     fingerprint: createFingerprinter(key),
     resolveClientIp: createClientIpResolver(config.ingest.trustedProxies),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPipeline, type RecordOutcome } from '../../services/ingest/pipeline/process-record.js';
 import { createRecordParser } from '../../services/ingest/parsers/parse-record.js';
 import { createRedactor } from '../../services/ingest/redaction/redactor.js';
+import { createPseudonymizer, resolvePiiPolicy } from '../../services/ingest/redaction/pii.js';
 import { createFingerprinter } from '../../services/ingest/enrichment/principal.js';
 import { createClientIpResolver } from '../../services/ingest/normalize/client-ip.js';
 import { NO_GEO, type GeoLookup } from '../../services/ingest/enrichment/geoip.js';
@@ -100,6 +101,28 @@ describe('ingest pipeline', () => {
     expect(text).not.toContain('YWxhZGRpbjpvcGVuc2VzYW1l');
     expect(text).not.toContain('kong-secret-key-123456');
     expect(text).toContain('[REDACTED:');
+  });
+
+  it('in privacy mode, names nobody in a dead letter: the principal gets the pseudonym its events get', () => {
+    const redactor = createRedactor({ pii: resolvePiiPolicy(true, { email: 'keep', clientIp: 'keep', principal: 'keep' }), pseudonymize: createPseudonymizer('k'.repeat(32)) });
+    const privacy = createPipeline({ ...pipelineDeps(), redactor });
+    const line = (time: string, user: string) => `192.0.2.1 - ${user} [${time}] "GET /me?who=${user} HTTP/1.1" 200 1 "-" "-"`;
+    const stored = one(privacy(line('28/Nov/2026:10:00:00 +0000', 'mallory.h')));
+    expect(stored.principal.id).toMatch(/^pn:[0-9a-f]{32}$/);
+    // read, then refused for its time: every place the record names its principal
+    const late = privacy(line('28/Nov/2026:12:10:00 +0000', 'mallory.h'));
+    expect(late[0]).toMatchObject({ kind: 'dlq', letter: { reason: 'timestamp_out_of_range' } });
+    const letter = (late[0] as Extract<RecordOutcome, { kind: 'dlq' }>).letter;
+    expect(JSON.stringify(letter)).not.toContain('mallory');
+    expect(letter.record.split(stored.principal.id)).toHaveLength(3); // $remote_user and ?who=
+    // never read at all: a Kong record cut short
+    const broken = JSON.stringify({ consumer: { username: 'mallory.h' }, request: { uri: '/x' } }).slice(0, -12);
+    const letter2 = (privacy(broken)[0] as Extract<RecordOutcome, { kind: 'dlq' }>).letter;
+    expect(letter2.reason).toBe('invalid_json');
+    expect(letter2.record).not.toContain('mallory');
+    expect(letter2.record).toContain(stored.principal.id);
+    // without privacy mode the dead letter is as it was
+    expect(JSON.stringify(pipeline(line('28/Nov/2026:12:10:00 +0000', 'mallory.h')))).toContain('mallory.h');
   });
 
   it('dead-letters each bad element of an Azure batch and keeps the good ones', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRedactor, RedactionTally } from '../../services/ingest/redaction/redactor.js';
 import { createFingerprinter } from '../../services/ingest/enrichment/principal.js';
 import { createPseudonymizer, maskIp, resolvePiiPolicy } from '../../services/ingest/redaction/pii.js';
+import { createPrincipalScrubber } from '../../services/ingest/redaction/principal-fields.js';
 import { REDACTION_RULES } from '../../schemas/redaction-schema.js';
 import { luhnValid } from '../../services/ingest/redaction/secret-patterns.js';
 import { createLogger } from '../../services/shared/logger.js';
@@ -205,6 +206,48 @@ describe('redaction: PII policy', () => {
     expect(masking.pii.ip('203.0.113.9')).toBe('203.0.113.0');
     expect(maskIp('2001:db8:1234:5678::1')).toBe('2001:db8:1234::');
     expect(maskIp('::ffff:203.0.113.9')).toBe('::ffff:203.0.113.0');
+  });
+
+  it('privacy mode pseudonymises principals in dead letters as the events table would, in every shape a broken record has', () => {
+    const pn = (id: string) => hashing.pii.principal(run(hashing.text, id).out);
+    const cases: Array<[string, string, string]> = [
+      // a Kong record cut off after the consumer: every value of the consumer object goes
+      ['{"consumer":{"id":"4b1c-consumer-uuid","username":"alice.k","custom_id":"cust-77"},"request":{"uri":"/x', 'alice.k', 'cust-77'],
+      // generic JSON with an e-mail as the user: the pseudonym of its [email:…] form, as in events
+      ['{"user": "carol@example.com", "status": "not a number"}', 'carol@example.com', 'carol'],
+      // AWS: the authorizer principal, the claims' sub, a numeric user id
+      ['{"authorizer":{"principalId":"user-7781","claims":{"sub":"5f0c-sub"}},"user_id":991234,"requestTime":', 'user-7781', '5f0c-sub'],
+      // NGINX combined with a broken tail: $remote_user
+      ['192.0.2.1 - dave.w [28/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" broken', 'dave.w', 'dave.w'],
+      // JSON escaped inside a string, and name=value text
+      ['{"message":"{\\"username\\":\\"erin.x\\"}", "note":"login failed user=frank.z"}', 'erin.x', 'frank.z'],
+      // Traefik, APIM (a value cut off at the end counts too)
+      ['{"ClientUsername":"gina.q","properties":{"userId":"hank.r', 'gina.q', 'hank.r'],
+    ];
+    for (const [record, who, alsoGone] of cases) {
+      const out = run(hashing.raw, record).out;
+      expect(out, record).not.toContain(who);
+      expect(out, record).not.toContain(alsoGone);
+      if (!who.includes('@')) expect(out, record).toContain(pn(who));
+    }
+    expect(run(hashing.raw, '{"user": "carol@example.com"}').out).toBe(`{"user": "${pn('carol@example.com')}"}`);
+    expect(pn('carol@example.com')).toBe(hashing.pii.principal(run(hashing.text, 'carol@example.com').out));
+    expect(run(hashing.raw, '{"user_id":991234}').out).toBe(`{"user_id":"${pn('991234')}"}`);
+    // what the pipeline found in the record goes wherever it appears; other fields stay
+    const known = hashing.raw('{"who":"ivan-9","path":"/orders/42","x":"ivan-9s"}', new RedactionTally(), ['ivan-9']);
+    expect(known).toBe(`{"who":"${pn('ivan-9')}","path":"/orders/42","x":"ivan-9s"}`);
+    // nothing changes without a policy that hashes principals
+    expect(run(r.raw, '{"user":"carol.k","consumer":{"username":"alice.k"}}').out).toBe('{"user":"carol.k","consumer":{"username":"alice.k"}}');
+    expect(run(hashing.raw, '{"user":"-","consumer":{"username":""}}').out).toBe('{"user":"-","consumer":{"username":""}}');
+  });
+
+  it('the principal scrubber reads configured field names, flattened keys, and leaves pseudonyms and markers as they are', () => {
+    const scrub = createPrincipalScrubber({ extraNames: ['actor'], pseudonym: (id) => `pn:${Buffer.from(id).toString('hex').padEnd(32, '0').slice(0, 32)}` });
+    expect(scrub('{"actor":"jo"}')).toBe('{"actor":"pn:6a6f0000000000000000000000000000"}');
+    expect(scrub('{"authorizer.principalId":"jo"}')).toBe('{"authorizer.principalId":"pn:6a6f0000000000000000000000000000"}');
+    expect(scrub('{"actor2":"jo","path":"/u/jo"}')).toBe('{"actor2":"jo","path":"/u/jo"}');
+    expect(scrub('{"user":"[REDACTED:jwt]","sub":"fp:0123456789abcdef0123456789abcdef"}')).toBe('{"user":"[REDACTED:jwt]","sub":"fp:0123456789abcdef0123456789abcdef"}');
+    expect(scrub('user: "jo" and USERNAME=jo')).toBe('user: "pn:6a6f0000000000000000000000000000" and USERNAME=pn:6a6f0000000000000000000000000000');
   });
 
   it('refuses a hashing policy without a key', () => {

@@ -44,11 +44,12 @@ const MAX_FIELD_CHARS = 8192;
 const clip = (s: string, n = MAX_FIELD_CHARS) => (s.length > n ? s.slice(0, n) : s);
 
 export function createPipeline(deps: PipelineDeps) {
-  function deadLetter(raw: Buffer | string, reason: RejectReason, detail: string, format?: LogFormat): RecordOutcome {
+  /** @param principals who the record names, when it was read before it was refused (pseudonymised under privacy mode) */
+  function deadLetter(raw: Buffer | string, reason: RejectReason, detail: string, format?: LogFormat, principals: string[] = []): RecordOutcome {
     const text = typeof raw === 'string' ? raw : raw.toString('utf8'); // invalid bytes become U+FFFD
     const tally = new RedactionTally();
-    const record = deps.redactor.raw(clip(text, MAX_DLQ_RECORD_CHARS), tally);
-    const letter: DeadLetter = { reason, detail: deps.redactor.raw(clip(detail, 1024), tally), record };
+    const record = deps.redactor.raw(clip(text, MAX_DLQ_RECORD_CHARS), tally, principals);
+    const letter: DeadLetter = { reason, detail: deps.redactor.raw(clip(detail, 1024), tally, principals), record };
     if (format) letter.format = format;
     return { kind: 'dlq', letter };
   }
@@ -96,7 +97,8 @@ export function createPipeline(deps: PipelineDeps) {
     return deps.parse(raw, hint).map((outcome) => {
       if (!outcome.ok) return deadLetter(raw, outcome.reason, outcome.detail, outcome.format);
       const result = normalize(outcome.record, outcome.format);
-      return typeof result === 'string' ? deadLetter(raw, 'timestamp_out_of_range', result, outcome.format) : result;
+      if (typeof result !== 'string') return result;
+      return deadLetter(raw, 'timestamp_out_of_range', result, outcome.format, [extractPrincipal(outcome.record, deps.fingerprint).id]);
     });
   };
 }

@@ -13,6 +13,7 @@ import { RE2JS } from 're2js';
 import { AWS_TRIGGER, NAMED_VALUE_WORDS, mayHoldDigitSecret, SECRET_PATTERNS, SHAPE_TRIGGER, type SecretPattern } from './secret-patterns.js';
 import { AUTHORIZATION_HEADERS, COOKIE_HEADERS, IP_HEADERS, URL_HEADERS, createNamePredicates } from './secret-names.js';
 import { EMAIL_REGEX, KEEP_ALL, createPiiTransforms, type PiiPolicy, type Pseudonymizer } from './pii.js';
+import { createPrincipalScrubber } from './principal-fields.js';
 import { REDACTION_RULES, type RedactionRule } from '../../../schemas/redaction-schema.js';
 
 export { REDACTION_RULES, type RedactionRule };
@@ -29,6 +30,8 @@ export interface RedactorOptions {
   pseudonymize?: Pseudonymizer;
   /** header names (lower case) that `headers()` leaves out: they have a column of their own */
   dropHeaders?: string[];
+  /** more field names that hold principals (configured field mappings), for `raw()` under a policy that hashes principals */
+  principalFieldNames?: string[];
 }
 
 /** Counts replacements by type for one record. */
@@ -149,6 +152,11 @@ export function createRedactor(opts: RedactorOptions = {}) {
     throw new Error('a PII policy that hashes needs a pseudonymizer (the fingerprint key)');
   }
   const pii = createPiiTransforms(policy, opts.pseudonymize ?? (() => Buffer.alloc(32)));
+  // dead letters: principals become the pseudonym an event's principal_id gets (see process-record.ts)
+  const principals =
+    policy.principal === 'hash'
+      ? createPrincipalScrubber({ extraNames: opts.principalFieldNames ?? [], pseudonym: (id) => pii.principal(text(id.length > 256 ? id.slice(0, 256) : id, new RedactionTally())) })
+      : undefined;
   const scanEmails = policy.email !== 'keep';
   const namedValues = enabled('generic_secret');
   const authLines = enabled('authorization');
@@ -527,10 +535,13 @@ export function createRedactor(opts: RedactorOptions = {}) {
   /**
    * A raw record that could not be parsed (for the dead-letter store): JSON string values
    * under secret-sounding keys, `name=value` pairs with secret names, `Authorization:`-style
-   * header lines, then every credential pattern.
+   * header lines, then every credential pattern. Under a policy that hashes principals, first
+   * the principals: `knownPrincipals` (what the pipeline found in the record) and the values
+   * of principal fields (principal-fields.ts) become their pseudonyms.
    */
-  function raw(input: string, tally: RedactionTally): string {
+  function raw(input: string, tally: RedactionTally, knownPrincipals: string[] = []): string {
     let out = input.length > MAX_SCAN_CHARS ? input.slice(0, MAX_SCAN_CHARS) : input;
+    if (principals) out = principals(out, knownPrincipals);
     const secretField = (m: string, head: string, key: string) => {
       if (!names.isSecretHeader(key) && !names.isSecretParam(key)) return m;
       const k = key.toLowerCase();
