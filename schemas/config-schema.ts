@@ -101,7 +101,14 @@ export const ConfigSchema = Type.Object(
         queryMaxResultBytes: Type.Integer({ default: 100 * 1_048_576, minimum: 1024 }),
         queryMaxMemoryBytes: Type.Integer({ default: 2 * 1024 ** 3, minimum: 1_048_576 }),
         requestTimeoutMs: Type.Integer({ default: 120_000, minimum: 1000 }),
-        rateLimitPerMin: Type.Integer({ default: 1200, minimum: 1, description: 'requests per API key (or per address without one) per minute' }),
+        rateLimitPerMin: Type.Integer({ default: 1200, minimum: 1, description: 'requests per verified API key (per client address on the routes that need none) per minute' }),
+        authFailureLimit: Type.Integer({ default: 20, minimum: 1, maximum: 1_000_000, description: 'failed authentications (401) from one client address (an IPv6 /64) per window before its further requests get 429 without their key being checked' }),
+        authFailureWindowSec: Type.Integer({ default: 60, minimum: 1, maximum: 86_400, description: 'the window of api.authFailureLimit, in seconds' }),
+        streamsPerKey: Type.Integer({ default: 5, minimum: 1, maximum: 10_000, description: 'open GET /v1/alerts/stream connections per API key (per API process)' }),
+        trustedProxies: Type.Array(Type.String(), {
+          default: [],
+          description: "CIDRs of reverse proxies in front of the API whose X-Forwarded-For names the client (for the per-address limits); from anyone else it is ignored",
+        }),
       },
     ),
     enrichment: section(

@@ -101,7 +101,17 @@ export class ApiKeyStore {
   }
 
   /** The key's identity and role, or undefined for a malformed, unknown or revoked key. */
-  async verify(presented: string): Promise<{ id: string; name: string; role: Role } | undefined> {
+  async verify(presented: string): Promise<Principal | undefined> {
+    const r = await this.check(presented);
+    return r.ok ? r.principal : undefined;
+  }
+
+  /**
+   * verify() with the reason of a refusal, for metrics and the audit log (never for the caller,
+   * who hears only "invalid or revoked"). `keyId` is the id part of what was presented when it
+   * has the shape of one (12 hex digits), never any of the secret.
+   */
+  async check(presented: string): Promise<KeyCheck> {
     const parsed = parseKey(presented);
     await this.load();
     let row = parsed ? this.cache.get(parsed.id) : undefined;
@@ -112,8 +122,24 @@ export class ApiKeyStore {
       row = this.cache.get(parsed.id);
     }
     const expected = row ? Buffer.from(row.secret_hash, 'hex') : DUMMY;
-    const ok = timingSafeEqual(expected, hash(parsed?.secret ?? '')) && row !== undefined;
-    if (!ok || !row || row.revoked_at) return undefined;
-    return { id: row.id, name: row.name, role: row.role };
+    const secretOk = timingSafeEqual(expected, hash(parsed?.secret ?? ''));
+    if (!parsed) return { ok: false, reason: 'malformed', keyId: presentedKeyId(presented) };
+    if (!row) return { ok: false, reason: 'unknown', keyId: parsed.id };
+    if (!secretOk) return { ok: false, reason: 'wrong_secret', keyId: parsed.id };
+    if (row.revoked_at) return { ok: false, reason: 'revoked', keyId: parsed.id };
+    return { ok: true, principal: { id: row.id, name: row.name, role: row.role } };
   }
+}
+
+export interface Principal {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export type KeyCheck = { ok: true; principal: Principal } | { ok: false; reason: 'malformed' | 'unknown' | 'wrong_secret' | 'revoked'; keyId: string };
+
+/** The `<id>` of something shaped `gw_<id>_…` (12 hex digits), or '': safe to log and audit. */
+export function presentedKeyId(presented: string): string {
+  return /^gw_([0-9a-f]{12})_/.exec(presented.trim())?.[1] ?? '';
 }

@@ -15,6 +15,8 @@ import type { IngestGateway } from '../ingest/ingest-gateway.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { AuditLog } from './audit-log.js';
 import { authPlugin, HttpError, presentedKey } from './auth.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
+import { AuthFailureAudit } from './auth-failure-audit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
@@ -64,21 +66,25 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     requestTimeout: deps.config.api.requestTimeoutMs,
     bodyLimit: 1_048_576,
-    trustProxy: false,
+    // X-Forwarded-For names the client only when it comes from a configured proxy
+    trustProxy: deps.config.api.trustedProxies.length ? deps.config.api.trustedProxies : false,
     genReqId: () => crypto.randomUUID(),
     // an unknown field is an error the caller should hear about, not something dropped quietly
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
-  // Per key (the id in `gw_<id>_…`, read without verifying: a flood of bad keys is limited per
-  // id too) or per address without one; standard RateLimit-* headers; /healthz is never limited.
+  // Per verified key, counted after authentication (preHandler): a caller cannot spend someone
+  // else's budget by presenting their key id with a wrong secret; those are the failed-auth
+  // throttle's. Routes that need no key are limited per client address. Standard RateLimit-*
+  // headers; /healthz is never limited.
   await app.register(rateLimit, {
     global: true,
+    hook: 'preHandler',
     max: deps.config.api.rateLimitPerMin,
     timeWindow: 60_000,
     enableDraftSpec: true,
-    keyGenerator: (req) => /^Bearer gw_([0-9a-f]{12})_/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? `ip:${req.ip}`,
+    keyGenerator: (req) => (req.principal ? `key:${req.principal.id}` : `ip:${req.ip}`),
     allowList: (req) => req.url === '/healthz',
     errorResponseBuilder: (_req, ctx) => {
       const err = new HttpError(429, `rate limit: ${ctx.max} requests a minute per key; retry in ${ctx.after}`, 'rate_limited');
@@ -93,7 +99,11 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
       security: [{ apiKey: [] }],
     },
   });
-  await app.register(authPlugin, { keys: deps.keys });
+  const throttle = new AuthFailureThrottle({ max: deps.config.api.authFailureLimit, windowMs: deps.config.api.authFailureWindowSec * 1000 });
+  const failures = new AuthFailureAudit(deps.audit, deps.log.child({ component: 'api' }));
+  failures.start();
+  app.addHook('onClose', () => failures.stop());
+  await app.register(authPlugin, { keys: deps.keys, throttle, failures, metrics: deps.metrics });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
     const status = err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
@@ -137,7 +147,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(seriesRoutes, { store: deps.store, limits: limitsClause(deps.config.api) });
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
-  await app.register(alertStreamRoute, { store: deps.store, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
+  await app.register(alertStreamRoute, { store: deps.store, maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   return app as unknown as App;
 }

@@ -12,12 +12,16 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
+  /** several entries in one insert (the failed-authentication summaries) */
+  recordMany(entries: AuditEntry[]): Promise<void>;
 }
 
 export function createAuditLog(store: Store): AuditLog {
+  const recordMany = async (entries: AuditEntry[]) => {
+    if (entries.length) await store.client.insert({ table: `${store.db}.audit_log`, values: entries, format: 'JSONEachRow' });
+  };
   return {
-    async record(entry) {
-      await store.client.insert({ table: `${store.db}.audit_log`, values: [entry], format: 'JSONEachRow' });
-    },
+    record: (entry) => recordMany([entry]),
+    recordMany,
   };
 }

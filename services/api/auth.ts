@@ -6,6 +6,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { roleAllows, type ApiKeyStore, type Role } from './api-keys.js';
+import type { AuthFailureThrottle } from './auth-throttle.js';
+import type { AuthFailureAudit, AuthFailureReason } from './auth-failure-audit.js';
+import type { Metrics } from '../shared/metrics.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,7 +44,16 @@ export function presentedKey(req: FastifyRequest): string | undefined {
   return typeof k === 'string' ? k : undefined;
 }
 
-export const authPlugin = fp(async (app: FastifyInstance, opts: { keys: ApiKeyStore }) => {
+export interface AuthPluginOptions {
+  keys: ApiKeyStore;
+  /** failed authentications per client address; absent: no throttle */
+  throttle?: AuthFailureThrottle;
+  /** failed authentications, summarised into the audit log */
+  failures?: AuthFailureAudit;
+  metrics?: Pick<Metrics, 'authFailures' | 'authThrottled'>;
+}
+
+export const authPlugin = fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
   const guarded: FastifyInstance['guardedRoutes'] = [];
   app.decorate('guardedRoutes', guarded);
   app.addHook('onRoute', (route) => {
@@ -51,14 +63,35 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { keys: ApiKeySt
     }
     for (const method of [route.method].flat()) if (method !== 'HEAD') guarded.push({ method, url: route.url, ...(cfg?.role ? { role: cfg.role } : {}), public: cfg?.public === true });
   });
-  app.addHook('onRequest', async (req) => {
+  const refused = (req: FastifyRequest, reason: AuthFailureReason, keyId: string, role?: string) => {
+    opts.metrics?.authFailures.inc({ reason });
+    opts.failures?.add({ ip: req.ip, reason, route: `${req.method} ${req.routeOptions.url ?? '?'}`, keyId, ...(role ? { role } : {}) });
+    if (reason !== 'forbidden_role') opts.throttle?.fail(req.ip);
+  };
+  app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config;
     if (cfg.public || !cfg.role) return;
+    // an address that failed too often waits, and its key is not even looked at
+    const wait = opts.throttle?.blockedForMs(req.ip) ?? 0;
+    if (wait > 0) {
+      opts.metrics?.authThrottled.inc();
+      const sec = Math.ceil(wait / 1000);
+      reply.header('retry-after', String(sec));
+      throw new HttpError(429, `too many failed authentications from this address; retry in ${sec} s`, 'auth_throttled');
+    }
     const key = presentedKey(req);
-    if (!key) throw new HttpError(401, 'an API key is required (Authorization: Bearer <key>)', 'unauthenticated');
-    const principal = await opts.keys.verify(key);
-    if (!principal) throw new HttpError(401, 'invalid or revoked API key', 'unauthenticated');
+    if (!key) {
+      refused(req, 'missing', '');
+      throw new HttpError(401, 'an API key is required (Authorization: Bearer <key>)', 'unauthenticated');
+    }
+    const checked = await opts.keys.check(key);
+    if (!checked.ok) {
+      refused(req, checked.reason, checked.keyId);
+      throw new HttpError(401, 'invalid or revoked API key', 'unauthenticated');
+    }
+    const principal = checked.principal;
     if (!roleAllows(principal.role, cfg.role)) {
+      refused(req, 'forbidden_role', principal.id, principal.role);
       throw new HttpError(403, `role ${principal.role} may not do this (needs ${cfg.role})`, 'forbidden');
     }
     req.principal = principal;

@@ -127,14 +127,16 @@ function checkChannels(raw: unknown): void {
 
 /** What the schema cannot say: CIDRs parse, regexes compile. */
 function checkSemantics(config: Config): void {
-  config.ingest.trustedProxies.forEach((cidr, i) => {
-    try {
-      if (cidr.includes('/')) ipaddr.parseCIDR(cidr);
-      else ipaddr.parse(cidr);
-    } catch {
-      throw new ConfigError(`ingest.trustedProxies[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
-    }
-  });
+  for (const [key, list] of [['ingest.trustedProxies', config.ingest.trustedProxies], ['api.trustedProxies', config.api.trustedProxies]] as const) {
+    list.forEach((cidr, i) => {
+      try {
+        if (cidr.includes('/')) ipaddr.parseCIDR(cidr);
+        else ipaddr.parse(cidr);
+      } catch {
+        throw new ConfigError(`${key}[${i}]`, `not an IP address or CIDR: ${JSON.stringify(cidr)}`);
+      }
+    });
+  }
   const c = config.detect.cycleSec;
   if (!((c < 60 && 60 % c === 0) || (c % 60 === 0 && 3600 % c === 0))) {
     throw new ConfigError('detect.cycleSec', `${c} s must divide a minute (1, 2, 5, 10, 15, 20, 30) or be whole minutes dividing an hour`);

@@ -84,6 +84,27 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Wall clock minus the detection watermark',
       registers: [registry],
     }),
+    authFailures: new Counter({
+      name: 'gatewatch_api_auth_failures_total',
+      help: 'API requests refused for their key: missing, malformed, unknown, revoked, wrong_secret (401) or forbidden_role (403); no key material in labels',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authThrottled: new Counter({
+      name: 'gatewatch_api_auth_throttled_total',
+      help: 'API requests refused with 429 because their client address had too many failed authentications (api.authFailureLimit); their key was not checked',
+      registers: [registry],
+    }),
+    streamsRefused: new Counter({
+      name: 'gatewatch_api_streams_refused_total',
+      help: 'GET /v1/alerts/stream refused with 429 because the key already held api.streamsPerKey open streams',
+      registers: [registry],
+    }),
+    streamsOpen: new Gauge({
+      name: 'gatewatch_api_streams_open',
+      help: 'Open GET /v1/alerts/stream connections in this process',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'gatewatch_ingest_lag_records',
       help: 'Records between the last fetched offset and the partition high watermark',

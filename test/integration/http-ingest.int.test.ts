@@ -30,7 +30,7 @@ async function rows<T>(sql: string): Promise<T[]> {
 
 beforeAll(async () => {
   // the fixtures are dated 2026-10/11; retention wide enough that none is "too old"
-  const config = testConfig({ clickhouse: { retentionDays: 3650 }, ingest: { trustedProxies: ['10.0.0.0/8'] } });
+  const config = testConfig({ clickhouse: { retentionDays: 3650 }, ingest: { trustedProxies: ['10.0.0.0/8'] }, api: { authFailureLimit: 1_000_000 } });
   rt = await openRuntime(config, { role: 'test', log: silentLog });
   gateway = (await startIngestRole(rt, { runWorker: false })).gateway;
   const keys = new ApiKeyStore(rt.store);

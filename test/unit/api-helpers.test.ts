@@ -83,3 +83,48 @@ describe('digest e-mail', () => {
     expect(empty.subject).toContain('digest: 0 alerts');
   });
 });
+
+describe('the failed-authentication throttle', () => {
+  it('counts an IPv4 address, an IPv6 /64 and a mapped address as one client each', async () => {
+    const { clientBucket } = await import('../../services/api/auth-throttle.js');
+    expect(clientBucket('198.51.100.7')).toBe('198.51.100.7');
+    expect(clientBucket('2001:db8:1:2::1')).toBe(clientBucket('2001:db8:1:2:ffff::9'));
+    expect(clientBucket('2001:db8:1:2::1')).not.toBe(clientBucket('2001:db8:1:3::1'));
+    expect(clientBucket('::ffff:198.51.100.7')).toBe('198.51.100.7');
+    expect(clientBucket('not an address')).toBe('not an address');
+  });
+
+  it('blocks from the max-th failure until the window that began with the first ends, and holds at most maxClients addresses', async () => {
+    const { AuthFailureThrottle } = await import('../../services/api/auth-throttle.js');
+    let now = 0;
+    const t = new AuthFailureThrottle({ max: 3, windowMs: 1000, maxClients: 100, now: () => now });
+    expect([t.fail('a'), t.fail('a'), t.fail('a')]).toEqual([false, false, true]);
+    now = 400;
+    expect(t.blockedForMs('a')).toBe(600);
+    expect(t.blockedForMs('b')).toBe(0);
+    now = 1000;
+    expect(t.blockedForMs('a')).toBe(0);
+    for (let i = 0; i < 10_000; i++) t.fail(`10.0.${i >> 8}.${i & 255}`);
+    expect(t.size).toBe(100);
+  });
+
+  it('summarises failures per address and reason, bounded, and drops a failed write without throwing', async () => {
+    const { AuthFailureAudit } = await import('../../services/api/auth-failure-audit.js');
+    const written: unknown[][] = [];
+    const warn: unknown[] = [];
+    const audit = new AuthFailureAudit({ record: async () => undefined, recordMany: async (rows) => void written.push(rows) }, { warn: (o: unknown) => void warn.push(o) } as never, { maxGroups: 2, now: () => 0 });
+    for (let i = 0; i < 5; i++) audit.add({ ip: '1.1.1.1', reason: 'unknown', route: 'GET /v1/alerts', keyId: `00000000000${i}` });
+    audit.add({ ip: '1.1.1.1', reason: 'missing', route: 'GET /v1/me', keyId: '' });
+    for (let i = 0; i < 50; i++) audit.add({ ip: `2.2.2.${i}`, reason: 'unknown', route: 'GET /v1/me', keyId: '' });
+    expect(await audit.flush()).toBe(3);
+    const rows = written[0] as Array<{ outcome: string; detail: string }>;
+    expect(JSON.parse(rows[0]!.detail)).toMatchObject({ count: 5, key_ids: ['000000000000', '000000000001', '000000000002', '000000000003', '000000000004'] });
+    expect(rows[2]).toMatchObject({ outcome: 'overflow' });
+    expect(JSON.parse(rows[2]!.detail)).toMatchObject({ count: 50, clients: 50 });
+    expect(await audit.flush()).toBe(0);
+    const failing = new AuthFailureAudit({ record: async () => undefined, recordMany: async () => Promise.reject(new Error('store down')) }, { warn: (o: unknown) => void warn.push(o) } as never);
+    failing.add({ ip: '1.1.1.1', reason: 'revoked', route: 'GET /v1/me', keyId: 'abcdefabcdef' });
+    expect(await failing.flush()).toBe(1);
+    expect(warn).toHaveLength(1);
+  });
+});

@@ -7,14 +7,25 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
 import { HttpError } from '../auth.js';
+import type { Metrics } from '../../shared/metrics.js';
 
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 /** how often an open stream checks that its key still holds (a revoked key loses its stream) */
 const REVERIFY_MS = 5000;
 
-export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: (ids: string[]) => Promise<Array<{ id: string }>>; stillValid: (req: import('fastify').FastifyRequest) => Promise<boolean> }> = async (app, opts) => {
+export interface AlertStreamOptions {
+  store: Store;
+  byIds: (ids: string[]) => Promise<Array<{ id: string }>>;
+  stillValid: (req: import('fastify').FastifyRequest) => Promise<boolean>;
+  /** open streams one key may hold in this process; the next gets 429 */
+  maxPerKey: number;
+  metrics?: Pick<Metrics, 'streamsOpen' | 'streamsRefused'>;
+}
+
+export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = async (app, opts) => {
   const { client, db } = opts.store;
+  const perKey = new Map<string, number>();
   // streams never end by themselves: closing the server ends them first, or it would wait for the clients
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -30,6 +41,24 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: 
       const [r] = await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.alerts`, format: 'JSONEachRow' })).json<{ v: number | string }>();
       cursor = Number(r?.v ?? 0);
     }
+    const keyId = req.principal!.id;
+    const held = perKey.get(keyId) ?? 0;
+    if (held >= opts.maxPerKey) {
+      opts.metrics?.streamsRefused.inc();
+      reply.header('retry-after', '30');
+      throw new HttpError(429, `this key already holds ${held} open alert streams (api.streamsPerKey); close one first`, 'too_many_streams');
+    }
+    perKey.set(keyId, held + 1);
+    opts.metrics?.streamsOpen.inc();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (perKey.get(keyId) ?? 1) - 1;
+      if (n > 0) perKey.set(keyId, n);
+      else perKey.delete(keyId);
+      opts.metrics?.streamsOpen.dec();
+    };
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -41,7 +70,10 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: 
       wake();
     };
     streams.add(end);
-    req.raw.on('close', end);
+    req.raw.on('close', () => {
+      end();
+      release();
+    });
     let lastBeat = Date.now();
     let lastVerified = Date.now();
     while (open) {
@@ -81,6 +113,7 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<{ store: Store; byIds: 
       });
     }
     streams.delete(end);
+    release();
     res.end();
   });
 };
