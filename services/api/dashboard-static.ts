@@ -3,10 +3,13 @@
  * dashboards/build.mjs), served here from memory. Only the files the build wrote are served
  * (no path from a request ever reaches the file system); the page itself holds no data, so it
  * is public, and everything it shows comes from the API with the key the user logs in with.
+ * Files go out brotli- or gzip-compressed when the browser accepts it (precompressed by the
+ * build; compressed here at load when the build did not). No source map is ever served.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, resolve } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
@@ -17,8 +20,8 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
-  '.map': 'application/json',
   '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 // scripts from this origin only; CodeMirror and uPlot set inline styles; the API is same-origin
@@ -26,8 +29,29 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
 
 interface Asset {
   body: Buffer;
+  br: Buffer;
+  gz: Buffer;
   type: string;
   etag: string;
+}
+
+function compressed(p: string, ext: '.br' | '.gz', body: Buffer): Buffer {
+  if (existsSync(p + ext)) return readFileSync(p + ext);
+  return ext === '.br' ? brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }) : gzipSync(body, { level: 6 });
+}
+
+/** `br`, `gzip` or undefined: what the client accepts (q=0 refuses), brotli first */
+export function pickEncoding(accept: string | undefined): 'br' | 'gzip' | undefined {
+  if (!accept) return undefined;
+  const ok = new Set<string>();
+  for (const part of accept.toLowerCase().split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    const q = params.map((x) => /^\s*q=([\d.]+)\s*$/.exec(x)?.[1]).find((x) => x !== undefined);
+    if (name && (q === undefined || Number(q) > 0)) ok.add(name.trim());
+  }
+  if (ok.has('br')) return 'br';
+  if (ok.has('gzip')) return 'gzip';
+  return undefined;
 }
 
 function load(dir: string): Map<string, Asset> {
@@ -38,7 +62,7 @@ function load(dir: string): Map<string, Asset> {
       if (e.isDirectory()) walk(p);
       else if (TYPES[extname(e.name)]) {
         const body = readFileSync(p);
-        out.set('/' + relative(dir, p).split('\\').join('/'), { body, type: TYPES[extname(e.name)]!, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+        out.set('/' + relative(dir, p).split('\\').join('/'), { body, br: compressed(p, '.br', body), gz: compressed(p, '.gz', body), type: TYPES[extname(e.name)]!, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
       }
     }
   };
@@ -51,27 +75,31 @@ const MISSING = `<!doctype html><meta charset="utf-8"><title>Gatewatch</title><b
 
 export function registerDashboard(app: FastifyInstance, dir = DASHBOARD_DIST): void {
   const assets = load(dir);
-  const send = (path: string, reply: import('fastify').FastifyReply, ifNoneMatch: string | undefined) => {
+  const send = (path: string, reply: import('fastify').FastifyReply, ifNoneMatch: string | undefined, acceptEncoding?: string) => {
     const a = assets.get(path);
     if (!a) return false;
-    reply.header('content-type', a.type).header('etag', a.etag).header('x-content-type-options', 'nosniff');
+    const enc = pickEncoding(acceptEncoding);
+    // each encoding is its own representation, with its own strong ETag
+    const etag = enc ? `${a.etag.slice(0, -1)}-${enc}"` : a.etag;
+    reply.header('content-type', a.type).header('etag', etag).header('x-content-type-options', 'nosniff').header('vary', 'accept-encoding');
     // the HTML names the hashed bundles, so it is revalidated; the bundles can be cached
     reply.header('cache-control', path === '/index.html' ? 'no-cache' : 'public, max-age=31536000, immutable');
     if (path === '/index.html') reply.header('content-security-policy', CSP);
-    if (ifNoneMatch === a.etag) {
+    if (ifNoneMatch === etag) {
       reply.code(304).send();
       return true;
     }
-    reply.send(a.body);
+    if (enc) reply.header('content-encoding', enc);
+    reply.send(enc === 'br' ? a.br : enc === 'gzip' ? a.gz : a.body);
     return true;
   };
   app.get('/', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
-    if (!send('/index.html', reply, req.headers['if-none-match'])) reply.code(503).header('content-type', 'text/html; charset=utf-8').send(MISSING);
+    if (!send('/index.html', reply, req.headers['if-none-match'], req.headers['accept-encoding'])) reply.code(503).header('content-type', 'text/html; charset=utf-8').send(MISSING);
     return reply;
   });
   app.get('/assets/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const path = `/assets/${(req.params as { '*': string })['*']}`;
-    if (!send(path, reply, req.headers['if-none-match'])) reply.code(404).send({ error: `no dashboard file ${path.slice(0, 200)}`, code: 'not_found' });
+    if (!send(path, reply, req.headers['if-none-match'], req.headers['accept-encoding'])) reply.code(404).send({ error: `no dashboard file ${path.slice(0, 200)}`, code: 'not_found' });
     return reply;
   });
 }

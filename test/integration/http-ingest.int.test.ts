@@ -371,6 +371,32 @@ describe('API keys over HTTP', () => {
   });
 });
 
+describe('the dashboard bundle', () => {
+  it('goes out brotli- or gzip-compressed as the browser accepts, with an ETag per encoding, and never with a source map', async () => {
+    const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    const js = /src="\/assets\/(app-[^"]+\.js)"/.exec(page.body)?.[1];
+    expect(js, page.body).toBeDefined();
+    const plain = await app.inject({ method: 'GET', url: `/assets/${js}` });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toContain('accept-encoding');
+    const br = await app.inject({ method: 'GET', url: `/assets/${js}`, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3);
+    const gz = await app.inject({ method: 'GET', url: `/assets/${js}`, headers: { 'accept-encoding': 'gzip, br;q=0' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(new Set([plain.headers.etag, br.headers.etag, gz.headers.etag]).size).toBe(3);
+    expect((await app.inject({ method: 'GET', url: `/assets/${js}`, headers: { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) } })).statusCode).toBe(304);
+    // no source map: not linked from the bundle, not served
+    expect(plain.body).not.toContain('sourceMappingURL');
+    expect((await app.inject({ method: 'GET', url: `/assets/${js}.map` })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: `/assets/${js}.br` })).statusCode).toBe(404);
+  });
+});
+
 describe('GET /docs', () => {
   it('serves the OpenAPI document built from the route schemas, to a viewer', async () => {
     expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(401);

@@ -128,3 +128,16 @@ describe('the failed-authentication throttle', () => {
     expect(warn).toHaveLength(1);
   });
 });
+
+describe('dashboard content negotiation', () => {
+  it('prefers brotli, then gzip, honours q=0 and ignores what it does not know', async () => {
+    const { pickEncoding } = await import('../../services/api/dashboard-static.js');
+    expect(pickEncoding('gzip, deflate, br')).toBe('br');
+    expect(pickEncoding('gzip, br;q=0')).toBe('gzip');
+    expect(pickEncoding('br;q=0.5, gzip;q=1')).toBe('br');
+    expect(pickEncoding('gzip;q=0, br;q=0')).toBeUndefined();
+    expect(pickEncoding('identity, zstd')).toBeUndefined();
+    expect(pickEncoding(undefined)).toBeUndefined();
+    expect(pickEncoding('')).toBeUndefined();
+  });
+});
