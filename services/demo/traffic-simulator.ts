@@ -1,3 +1,6 @@
+import { hash01, makeWorld, placeOf, seeded, type Rand, type WorldUser } from './sim-world.js';
+import { GEO_NETWORKS } from './geo-networks.js';
+
 /**
  * Simulated API gateway traffic: a few hundred users on a few dozen routes, with a daily and
  * weekly rhythm, and scripted attacks mixed in. Pure and deterministic (seeded): the same
@@ -51,18 +54,7 @@ export const ROUTES = [
   { path: () => '/v1/recommendations', weight: 3, method: 'GET' },
 ] as const;
 
-export type Rand = () => number;
-
-export function seeded(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded, type Rand };
 
 /** A scripted attack: when it starts, what it is, and the entity an alert must name. */
 export interface Attack {
@@ -82,7 +74,18 @@ export interface SimOptions {
   /** mean requests per minute at the daily peak */
   peakPerMinute?: number;
   attacks?: Attack[];
+  /**
+   * `simple` (the default): each user at one address. `realistic`: the world of sim-world.ts
+   * (several networks per user, GeoIP noise, CGNAT, office NAT, VPN, travellers, an admin team)
+   * plus the background production has: uptime monitors, a search crawler, a nightly export by
+   * a service account, a catalogue sync, a marketing burst on the second evening and a deploy
+   * that moves traffic to new routes on the third afternoon (days counted from `from`).
+   */
+  world?: 'simple' | 'realistic';
 }
+
+/** The realistic world's background actors (not attacks: their alerts would be false). */
+export const SERVICE_ACCOUNTS = ['svc-reporting', 'svc-catalog-sync'] as const;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
@@ -145,46 +148,68 @@ function kongRecord(s: RecordSpec): string {
  * of a few days at the default rate is a few hundred thousand records.
  */
 export function* simulate(from: number, to: number, opts: SimOptions = {}): Generator<string> {
+  const realistic = opts.world === 'realistic';
   const r = seeded(opts.seed ?? 7);
-  const users = makeUsers(opts.users ?? 300, r);
+  const world = realistic ? makeWorld(opts.users ?? 600, opts.seed ?? 7, Math.floor(from / 86_400_000) * 86_400_000) : undefined;
+  const worldUser = new Map<string, WorldUser>((world?.users ?? []).map((u) => [u.name, u]));
+  const users: SimUser[] = world
+    ? world.users.map((u) => ({ name: u.name, home: { ip: `${u.broadband.prefix}.${u.broadbandHost}`, country: u.country }, weight: u.weight, utcOffset: u.utcOffset }))
+    : makeUsers(opts.users ?? 300, r);
+  const where = (u: SimUser, minute: number): GeoIp | undefined => {
+    const w = worldUser.get(u.name);
+    return w ? placeOf(w, minute) : whereIs(u, minute, from);
+  };
+  const isAdmin = (u: SimUser) => (world ? worldUser.get(u.name)!.admin : u.name === 'user0001' || u.name === 'user0002');
   const totalWeight = users.reduce((n, u) => n + u.weight, 0);
-  const peak = opts.peakPerMinute ?? 60;
-  const routeWeight = ROUTES.reduce((n, x) => n + x.weight, 0);
+  const peak = opts.peakPerMinute ?? (realistic ? 150 : 60);
+  const day0 = Math.floor(from / 86_400_000) * 86_400_000;
+  const deployAt = day0 + 2 * 86_400_000 + 14 * 3_600_000;
+  const WISHLIST = { path: () => '/v1/wishlist', weight: 4, method: 'GET' as const };
   for (let minute = Math.floor(from / 60_000) * 60_000; minute < to; minute += 60_000) {
     const batch: RecordSpec[] = [];
     const day = new Date(minute).getUTCDay();
     const weekly = day === 0 || day === 6 ? 0.55 : 1;
+    const deployed = realistic && minute >= deployAt;
+    // the deploy also adds a route
+    const routes: ReadonlyArray<{ path: (r: Rand) => string; weight: number; method: string }> = deployed ? [...ROUTES, WISHLIST] : ROUTES;
+    const routeWeight = routes.reduce((n, x) => n + x.weight, 0);
     for (const u of users) {
-      const rate = (peak * u.weight * diurnal(new Date(minute).getUTCHours() + new Date(minute).getUTCMinutes() / 60 + u.utcOffset) * weekly) / totalWeight;
+      const localHour = new Date(minute).getUTCHours() + new Date(minute).getUTCMinutes() / 60 + u.utcOffset;
+      const rate = (peak * u.weight * diurnal(localHour) * weekly) / totalWeight;
       let n = poisson(rate, r);
       if (n === 0) continue;
-      const where = whereIs(u, minute, from);
-      if (!where) continue; // in the air
-      const workspace = ['US', 'BR', 'AR'].includes(where.country) ? 'us' : 'eu';
-      // two operators use the admin console through the day: the admin routes have a history
-      if ((u.name === 'user0001' || u.name === 'user0002') && r() < 0.05) {
-        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: 'GET', uri: `/admin/users/${1 + Math.floor(r() * 400)}`, status: 200, user: u.name, auth: 'jwt', workspace });
+      const place = where(u, minute);
+      if (!place) continue; // in the air
+      const workspace = ['US', 'BR', 'AR', 'CA', 'MX'].includes(place.country) ? 'us' : 'eu';
+      // operators use the admin console through the day: the admin routes have a history
+      if (isAdmin(u) && r() < 0.05) {
+        batch.push({ t: minute + Math.floor(r() * 60_000), ip: place.ip, method: 'GET', uri: `/admin/users/${1 + Math.floor(r() * 400)}`, status: 200, user: u.name, auth: 'jwt', workspace });
       }
       // a session now and then starts with a login, sometimes mistyped once or twice
       if (r() < 0.02) {
         const typos = r() < 0.3 ? 1 + Math.floor(r() * 2) : 0;
-        for (let k = 0; k < typos; k++) batch.push({ t: minute + Math.floor(r() * 50_000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 401, user: u.name, auth: 'basic', password: 'wrong' });
-        batch.push({ t: minute + 50_000 + Math.floor(r() * 9000), ip: where.ip, method: 'POST', uri: '/v1/login', status: 200, user: u.name, auth: 'basic' });
+        for (let k = 0; k < typos; k++) batch.push({ t: minute + Math.floor(r() * 50_000), ip: place.ip, method: 'POST', uri: '/v1/login', status: 401, user: u.name, auth: 'basic', password: 'wrong' });
+        batch.push({ t: minute + 50_000 + Math.floor(r() * 9000), ip: place.ip, method: 'POST', uri: '/v1/login', status: 200, user: u.name, auth: 'basic' });
         n--;
       }
       for (let k = 0; k < n; k++) {
         let pick = r() * routeWeight;
-        const route = ROUTES.find((x) => (pick -= x.weight) < 0) ?? ROUTES[0];
+        const route = routes.find((x) => (pick -= x.weight) < 0) ?? routes[0]!;
         const status = r() < 0.004 ? 500 : r() < 0.01 ? 404 : route.method === 'POST' ? 201 : 200;
-        batch.push({ t: minute + Math.floor(r() * 60_000), ip: where.ip, method: route.method, uri: route.path(r), status, user: u.name, auth: 'jwt', workspace });
+        const t = minute + Math.floor(r() * 60_000);
+        let uri = route.path(r);
+        // the deploy moves 40 % of product pages to the v2 API
+        if (deployed && uri.startsWith('/v1/products/') && hash01(uri, minute, k) < 0.4) uri = uri.replace('/v1/', '/v2/');
+        batch.push({ t, ip: place.ip, method: route.method, uri, status, user: u.name, auth: 'jwt', workspace });
       }
     }
-    for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users, from));
+    if (realistic) batch.push(...backgroundRecords(minute, day0, r, users, where));
+    for (const a of opts.attacks ?? []) batch.push(...attackRecords(a, minute, r, users, where));
     // an outage: a gateway whose logs stop arriving
     const silenced = (opts.attacks ?? []).filter((a) => a.kind === 'gateway_silence' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
     // a broken deployment: one route stops being served (its template is the attack's entity)
     const dropped = (opts.attacks ?? []).filter((a) => a.kind === 'route_drop' && minute >= a.start && minute < a.start + 25 * 60_000).map((a) => a.entity.value);
-    const templateOf = (uri: string) => uri.replace(/\/\d+(?=\/|$)/g, '/{id}');
+    const templateOf = (uri: string) => uri.split('?')[0]!.replace(/\/\d+(?=\/|$)/g, '/{id}');
     batch.sort((x, y) => x.t - y.t);
     for (const s of batch) {
       if (s.t < from || s.t >= to || silenced.includes(`kong/${s.workspace ?? 'eu'}`)) continue;
@@ -192,6 +217,81 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
       yield kongRecord(s);
     }
   }
+}
+
+/** Something an attack's alert may name: an exact entity, or any IP under a prefix. */
+export type AttackEntity = { type: 'ip' | 'principal' | 'route' | 'gateway' | 'country'; value: string } | { type: 'ip'; prefix: string };
+
+/**
+ * What a labelled attack involves, for a strict evaluation: every entity its records carry
+ * (attacker addresses, the accounts it uses or targets, the routes it hits) and when its
+ * traffic ends. An alert that names none of them, or fires outside the attack, explains
+ * nothing. `users` are the simulation's users in order (the brute force's victim is the
+ * twelfth, the bulk export's account the 151st).
+ */
+export function attackLabels(a: Attack, users: Array<{ name: string }>): { entities: AttackEntity[]; end: number } {
+  const min = (n: number) => a.start + n * 60_000;
+  const e = (type: 'ip' | 'principal' | 'route' | 'gateway' | 'country', value: string): AttackEntity => ({ type, value });
+  switch (a.kind) {
+    case 'brute_force': return { entities: [a.entity, e('principal', users[11]!.name), e('route', '/v1/login')], end: min(6) };
+    case 'credential_stuffing': return { entities: [a.entity, e('route', '/v1/login')], end: min(8) };
+    case 'distributed_brute_force': return { entities: [a.entity, e('route', '/v1/login'), { type: 'ip', prefix: '198.51.10' }], end: min(10) };
+    case 'impossible_travel': return { entities: [a.entity, e('ip', '133.11.0.77'), e('country', 'JP')], end: min(3) };
+    case 'new_country': return { entities: [a.entity, e('ip', '200.160.0.66'), e('country', 'BR')], end: min(4) };
+    case 'enumeration': return { entities: [a.entity, e('route', '/v1/orders/{id}')], end: min(6) };
+    case 'entity_volume': return { entities: [a.entity, e('ip', '45.83.66.7'), e('route', '/v1/products/{id}')], end: min(8) };
+    case 'sensitive_access': return { entities: [a.entity, e('route', '/admin/users/{id}')], end: min(3) };
+    case 'rare_country_surge': return { entities: [a.entity, { type: 'ip', prefix: '14.160.0.' }, e('country', 'VN')], end: min(10) };
+    case 'slow_ramp': return { entities: [a.entity, { type: 'ip', prefix: '45.83.67.' }], end: min(4 * 60) };
+    case 'volume': return { entities: [a.entity, e('ip', '45.83.65.5')], end: min(10) };
+    case 'error_burst': return { entities: [a.entity], end: min(8) };
+    case 'data_exposure': return { entities: [a.entity, e('principal', users[150]!.name)], end: min(6) };
+    case 'gateway_silence': return { entities: [a.entity], end: min(25) };
+    case 'route_drop': return { entities: [a.entity], end: min(25) };
+  }
+}
+
+const host = (prefix: string, n: number) => `${prefix}.${n}`;
+const net = (country: string, kind: 'city' | 'countryOnly' | 'hosting', i: number) => {
+  const list = GEO_NETWORKS[country]![kind];
+  return list[i % list.length]!;
+};
+
+/**
+ * The realistic world's background: uptime monitors from three clouds every 30 s, a search
+ * crawler walking product pages, svc-reporting's nightly export (01:00–01:40 UTC, a page of
+ * 2–6 MB a minute from a German cloud), svc-catalog-sync's updates every 5 minutes, and a
+ * marketing e-mail on the second evening (18:00–19:30 UTC) that brings hundreds of distinct
+ * users to the promotion page.
+ */
+function backgroundRecords(minute: number, day0: number, r: Rand, users: SimUser[], where: (u: SimUser, m: number) => GeoIp | undefined): RecordSpec[] {
+  const out: RecordSpec[] = [];
+  const hourOfDay = (minute % 86_400_000) / 3_600_000;
+  const monitors = [net('US', 'hosting', 0), net('DE', 'hosting', 1), net('SG', 'hosting', 2)];
+  monitors.forEach((m, i) => {
+    for (const half of [0, 30_000]) out.push({ t: minute + half + i * 1000, ip: host(m.prefix, 40 + i), method: 'GET', uri: '/v1/status', status: 200, auth: 'none', ua: 'UptimeRobot/2.0', workspace: i === 0 ? 'us' : 'eu', bytes: 120 });
+  });
+  const crawls = poisson(8 * (0.7 + 0.3 * Math.sin((2 * Math.PI * hourOfDay) / 24)), r);
+  for (let k = 0; k < crawls; k++) out.push({ t: minute + Math.floor(r() * 60_000), ip: `66.249.66.${1 + Math.floor(r() * 200)}`, method: 'GET', uri: `/v1/products/${1 + Math.floor(r() * 5000)}`, status: r() < 0.03 ? 404 : 200, auth: 'none', ua: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', workspace: 'us' });
+  if (hourOfDay >= 1 && hourOfDay < 1 + 40 / 60) {
+    const page = Math.round((hourOfDay - 1) * 60);
+    out.push({ t: minute + 5000, ip: host(net('DE', 'hosting', 3).prefix, 17), method: 'GET', uri: `/v1/exports/orders?page=${page}`, status: 200, user: 'svc-reporting', auth: 'jwt', bytes: 2_000_000 + Math.floor(r() * 4_000_000), ua: 'reporting-job/3.4', workspace: 'eu' });
+  }
+  if ((minute / 60_000) % 5 === 0) {
+    for (let k = 0; k < 10; k++) out.push({ t: minute + k * 2000, ip: host(net('US', 'hosting', 1).prefix, 23), method: 'PUT', uri: `/v1/products/${1 + Math.floor(r() * 5000)}`, status: 200, user: 'svc-catalog-sync', auth: 'jwt', ua: 'catalog-sync/1.9', workspace: 'us' });
+  }
+  const burstStart = day0 + 86_400_000 + 18 * 3_600_000;
+  if (minute >= burstStart && minute < burstStart + 90 * 60_000) {
+    const strength = Math.exp(-(minute - burstStart) / (30 * 60_000));
+    const n = poisson(120 * strength, r);
+    for (let k = 0; k < n; k++) {
+      const u = users[Math.floor(r() * users.length)]!;
+      const place = where(u, minute);
+      if (!place) continue;
+      out.push({ t: minute + Math.floor(r() * 60_000), ip: place.ip, method: 'GET', uri: '/v1/promo/winter-sale', status: 200, user: u.name, auth: 'jwt', workspace: ['US', 'BR', 'CA', 'MX'].includes(place.country) ? 'us' : 'eu' });
+    }
+  }
+  return out;
 }
 
 const NAT: GeoIp = { ip: '81.2.69.200', country: 'GB' };
@@ -224,7 +324,7 @@ function poisson(mean: number, r: Rand): number {
 }
 
 /** The attack's records that fall in one minute. */
-function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], from: number): RecordSpec[] {
+function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], where: (u: SimUser, minute: number) => GeoIp | undefined): RecordSpec[] {
   const rel = minute - Math.floor(a.start / 60_000) * 60_000;
   if (rel < 0) return [];
   const out: RecordSpec[] = [];
@@ -260,7 +360,7 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       if (rel >= 3 * 60_000) break;
       for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip: '133.11.0.77', method: 'GET', uri: '/v1/me', status: 200, user: a.entity.value, auth: 'jwt' });
       const owner = users.find((u) => u.name === a.entity.value);
-      const home = owner && whereIs(owner, minute, from);
+      const home = owner && where(owner, minute);
       if (owner && home) out.push({ t: at(0, 2), ip: home.ip, method: 'GET', uri: '/v1/cart', status: 200, user: owner.name, auth: 'jwt' });
       break;
     }
@@ -268,7 +368,7 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       // one account walking order ids: 30 a minute for 6 minutes
       if (rel >= 6 * 60_000) break;
       const owner = users.find((u) => u.name === a.entity.value);
-      const ip = (owner && whereIs(owner, minute, from)?.ip) ?? '62.210.0.9';
+      const ip = (owner && where(owner, minute)?.ip) ?? '62.210.0.9';
       const base = 500_000 + Math.floor(rel / 60_000) * 30;
       for (let k = 0; k < 30; k++) out.push({ t: at(k, 30), ip, method: 'GET', uri: `/v1/orders/${base + k}`, status: k % 3 === 0 ? 200 : 403, user: a.entity.value, auth: 'jwt' });
       break;
@@ -289,7 +389,7 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       // an ordinary account probing the admin console and the actuator
       if (rel >= 3 * 60_000) break;
       const owner = users.find((u) => u.name === a.entity.value);
-      const ip = (owner && whereIs(owner, minute, from)?.ip) ?? '62.210.0.9';
+      const ip = (owner && where(owner, minute)?.ip) ?? '62.210.0.9';
       for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip, method: 'GET', uri: k % 2 ? '/admin/users/1' : '/admin/users/2', status: 403, user: a.entity.value, auth: 'jwt' });
       break;
     }
@@ -317,9 +417,9 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       if (rel >= 8 * 60_000) break;
       for (let k = 0; k < 40; k++) {
         const u = users[(k * 7 + Math.floor(rel / 60_000)) % users.length]!;
-        const where = whereIs(u, minute, from);
-        if (!where) continue;
-        out.push({ t: at(k, 40), ip: where.ip, method: 'POST', uri: '/v1/orders', status: 503, user: u.name, auth: 'jwt' });
+        const place = where(u, minute);
+        if (!place) continue;
+        out.push({ t: at(k, 40), ip: place.ip, method: 'POST', uri: '/v1/orders', status: 503, user: u.name, auth: 'jwt' });
       }
       break;
     }
@@ -327,7 +427,7 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], fro
       // a bulk export: 40 order listings a minute of 4 MB each for 6 minutes
       if (rel >= 6 * 60_000) break;
       const owner = users[150]!;
-      for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: owner.home.ip, method: 'GET', uri: '/v1/search', status: 200, user: owner.name, auth: 'jwt', bytes: 4_000_000 });
+      for (let k = 0; k < 40; k++) out.push({ t: at(k, 40), ip: where(owner, minute)?.ip ?? owner.home.ip, method: 'GET', uri: '/v1/search', status: 200, user: owner.name, auth: 'jwt', bytes: 4_000_000 });
       break;
     }
   }
