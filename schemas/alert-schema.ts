@@ -1,5 +1,5 @@
 /**
- * The alert record (DESIGN.md, "An alert carries"): what detectors produce, what the store
+ * The alert record: what detectors produce, what the store
  * keeps, what the API serves and what notifications carry. One definition gives the
  * TypeScript type and the JSON Schema.
  */

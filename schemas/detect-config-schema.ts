@@ -1,8 +1,8 @@
 /**
  * Detection settings: the cycle, the watermark, allow-lists, and one section per detector
- * with its thresholds and an `enabled` switch. Defaults follow the published practice in
- * DESIGN.md (impossible travel ≥ 900 km/h over ≥ 500 km, enumeration > 50 ids in 5 minutes)
- * and are meant to be tuned.
+ * with its thresholds and an `enabled` switch. Defaults follow published practice (impossible
+ * travel ≥ 900 km/h over ≥ 500 km, enumeration > 50 ids in 5 minutes) and are meant to be
+ * tuned.
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 
@@ -59,7 +59,14 @@ export const DetectConfigSchema = Type.Object(
           maxSpeedKmh: Type.Number({ default: 900, minimum: 1 }),
           minDistanceKm: Type.Number({ default: 500, minimum: 0 }),
           geoipErrorKm: Type.Number({ default: 100, minimum: 0, description: 'GeoIP inaccuracy subtracted from each distance' }),
-          lookbackHours: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+          lookbackHours: Type.Integer({ default: 24, minimum: 1, maximum: 720, description: 'how far back the last place before a new one is looked for' }),
+          familiarDays: Type.Integer({ default: 30, minimum: 0, maximum: 365, description: "a principal's familiar places (cities, and networks by country and ASN) are learnt over this many days; moving to a familiar place never alerts" }),
+          countryErrorKm: Type.Number({ default: 500, minimum: 0, description: 'GeoIP inaccuracy assumed for a location known only at country level' }),
+          withinCountryMinKm: Type.Number({
+            default: 0,
+            minimum: 0,
+            description: 'judge moves inside one country only when the two cities are at least this far apart (0: never; GeoIP places access networks at their providers\' hubs, often a continent away from the user)',
+          }),
         }),
         volume: detector({
           zThreshold: Type.Number({ default: 8, minimum: 1, description: 'robust z-score of a route\'s 5-minute request count' }),

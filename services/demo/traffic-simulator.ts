@@ -82,6 +82,12 @@ export interface SimOptions {
    * that moves traffic to new routes on the third afternoon (days counted from `from`).
    */
   world?: 'simple' | 'realistic';
+  /**
+   * Day one of the realistic world's events (the marketing burst on its evening, the deploy on
+   * the afternoon of day three): default `from`. Set it later than `from` to generate days of
+   * history before them (a deployment's learnt past); trips are spread over [from, to).
+   */
+  epoch?: number;
 }
 
 /** The realistic world's background actors (not attacks: their alerts would be false). */
@@ -150,7 +156,9 @@ function kongRecord(s: RecordSpec): string {
 export function* simulate(from: number, to: number, opts: SimOptions = {}): Generator<string> {
   const realistic = opts.world === 'realistic';
   const r = seeded(opts.seed ?? 7);
-  const world = realistic ? makeWorld(opts.users ?? 600, opts.seed ?? 7, Math.floor(from / 86_400_000) * 86_400_000) : undefined;
+  const day0 = Math.floor((opts.epoch ?? from) / 86_400_000) * 86_400_000;
+  const firstDay = Math.floor(from / 86_400_000) * 86_400_000;
+  const world = realistic ? makeWorld(opts.users ?? 600, opts.seed ?? 7, firstDay, Math.max(1, Math.ceil((to - firstDay) / 86_400_000))) : undefined;
   const worldUser = new Map<string, WorldUser>((world?.users ?? []).map((u) => [u.name, u]));
   const users: SimUser[] = world
     ? world.users.map((u) => ({ name: u.name, home: { ip: `${u.broadband.prefix}.${u.broadbandHost}`, country: u.country }, weight: u.weight, utcOffset: u.utcOffset }))
@@ -162,7 +170,6 @@ export function* simulate(from: number, to: number, opts: SimOptions = {}): Gene
   const isAdmin = (u: SimUser) => (world ? worldUser.get(u.name)!.admin : u.name === 'user0001' || u.name === 'user0002');
   const totalWeight = users.reduce((n, u) => n + u.weight, 0);
   const peak = opts.peakPerMinute ?? (realistic ? 150 : 60);
-  const day0 = Math.floor(from / 86_400_000) * 86_400_000;
   const deployAt = day0 + 2 * 86_400_000 + 14 * 3_600_000;
   const WISHLIST = { path: () => '/v1/wishlist', weight: 4, method: 'GET' as const };
   for (let minute = Math.floor(from / 60_000) * 60_000; minute < to; minute += 60_000) {
@@ -229,7 +236,15 @@ export type AttackEntity = { type: 'ip' | 'principal' | 'route' | 'gateway' | 'c
  * nothing. `users` are the simulation's users in order (the brute force's victim is the
  * twelfth, the bulk export's account the 151st).
  */
-export function attackLabels(a: Attack, users: Array<{ name: string }>): { entities: AttackEntity[]; end: number } {
+export function attackLabels(a: Attack, users: Array<{ name: string }>, ipsOf: (user: string, from: number, to: number) => string[] = () => []): { entities: AttackEntity[]; end: number } {
+  const labels = attackLabelsOf(a, users);
+  // attacks made from a victim's own session carry the addresses it had then
+  const own = a.kind === 'enumeration' || a.kind === 'sensitive_access' || a.kind === 'data_exposure' ? (a.kind === 'data_exposure' ? users[150]!.name : a.entity.value) : undefined;
+  if (own) for (const ip of ipsOf(own, a.start, labels.end)) labels.entities.push({ type: 'ip', value: ip });
+  return labels;
+}
+
+function attackLabelsOf(a: Attack, users: Array<{ name: string }>): { entities: AttackEntity[]; end: number } {
   const min = (n: number) => a.start + n * 60_000;
   const e = (type: 'ip' | 'principal' | 'route' | 'gateway' | 'country', value: string): AttackEntity => ({ type, value });
   switch (a.kind) {

@@ -16,7 +16,7 @@ export interface AttackResult {
   attack: Attack;
   /** the first alert naming the attack's own entity with the attack's own detector */
   detected?: Alert;
-  /** event-time delay of that alert's first window end after the attack's start */
+  /** event-time delay of that alert's first_seen (its first window) after the attack's start */
   latencyMs?: number;
   /** every alert explained by this attack */
   alerts: Alert[];
@@ -36,8 +36,14 @@ export function matches(entity: AttackEntity, alert: Alert): boolean {
   return 'prefix' in entity ? alert.entity.value.startsWith(entity.prefix) : entity.value === alert.entity.value;
 }
 
-export function evaluate(alerts: Alert[], attacks: Attack[], users: Array<{ name: string }>, range: { from: number; to: number }): Evaluation {
-  const labelled = attacks.map((attack) => ({ attack, ...attackLabels(attack, users) }));
+export function evaluate(
+  alerts: Alert[],
+  attacks: Attack[],
+  users: Array<{ name: string }>,
+  range: { from: number; to: number },
+  ipsOf?: (user: string, from: number, to: number) => string[],
+): Evaluation {
+  const labelled = attacks.map((attack) => ({ attack, ...attackLabels(attack, users, ipsOf) }));
   const results: AttackResult[] = labelled.map(({ attack }) => ({ attack, alerts: [] }));
   const falseAlerts: Alert[] = [];
   for (const a of alerts) {
@@ -57,10 +63,10 @@ export function evaluate(alerts: Alert[], attacks: Attack[], users: Array<{ name
   for (const r of results) {
     const own = r.alerts
       .filter((a) => a.detector === r.attack.kind && a.entity.type === r.attack.entity.type && a.entity.value === r.attack.entity.value)
-      .sort((x, y) => Date.parse(x.window.end) - Date.parse(y.window.end))[0];
+      .sort((x, y) => Date.parse(x.first_seen) - Date.parse(y.first_seen))[0];
     if (own) {
       r.detected = own;
-      r.latencyMs = Date.parse(own.window.end) - r.attack.start;
+      r.latencyMs = Date.parse(own.first_seen) - r.attack.start;
     }
   }
   const days = Math.max(1, Math.ceil((range.to - range.from) / DAY));

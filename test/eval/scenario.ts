@@ -10,6 +10,8 @@ export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 export const T0 = Date.UTC(2026, 9, 5); // Monday 5 October 2026, 00:00 UTC
 export const DAYS = 3;
+/** days of history before T0, stored but not scored: what a deployment has learnt (familiar places, baselines) */
+export const HISTORY_DAYS = 4;
 export const at = (day: number, hour: number, minute = 0) => T0 + day * DAY + hour * HOUR + minute * MIN;
 
 export const ATTACKS: Attack[] = [

@@ -113,6 +113,47 @@ describe('impossible travel', () => {
     }
   });
 
+  const at = (minute: number, over: Partial<GeoVisitRow>) => {
+    const m = `2026-11-28 ${String(9 + Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+    return visit({ minute: `${m}:00`, first_seen: `${m}:05.000`, last_seen: `${m}:50.000`, ...over });
+  };
+  const miami = { country: 'US', city: 'Miami', lat: 25.78, lon: -80.18, asn: 23089, ip: '::ffff:8.17.30.9' };
+  const losAngeles = { country: 'US', city: 'Los Angeles', lat: 33.96, lon: -118.39, asn: 3356, ip: '::ffff:8.3.232.9' };
+
+  it('never alerts on a move to a place the principal has used before (its cities, or its networks by ASN)', () => {
+    const summary = (over: Partial<GeoVisitRow>) => visit({ minute: '', fresh: 2, asns: [Number(over.asn ?? 12876)], ...over });
+    // Tokyo seen last week: the trip back is familiar
+    expect(impossibleTravelDetector.score([summary(tokyo), at(0, {}), at(20, tokyo)], ctx())).toEqual([]);
+    // a carrier known by its ASN, now placed in another city of its country
+    const berlin = { country: 'DE', city: 'Berlin', lat: 52.52, lon: 13.4, asn: 3320, ip: '::ffff:2.167.255.9', fresh: 1 };
+    expect(impossibleTravelDetector.score([summary({ country: 'DE', city: '', asn: 3320 }), at(0, {}), at(1, berlin)], ctx())).toEqual([]);
+    // without that history the same move is judged (Paris–Berlin, 880 km in a minute)
+    expect(impossibleTravelDetector.score([at(0, {}), at(1, berlin)], ctx())).toHaveLength(1);
+  });
+
+  it('raises one finding when a principal switches back and forth between its home and a new far place', () => {
+    const rows = [at(0, {}), at(5, tokyo), at(6, { fresh: 1 }), at(7, tokyo), at(8, { fresh: 1 }), at(9, tokyo)];
+    const found = impossibleTravelDetector.score(rows, ctx());
+    expect(found).toHaveLength(1);
+    expect(found[0]!.summary).toContain('a place it has not used before');
+  });
+
+  it('does not judge moves inside one country unless asked, and never to a location known only at country level', () => {
+    const rows = [at(0, { ...miami }), at(3, { ...losAngeles, fresh: 1 })];
+    expect(impossibleTravelDetector.score(rows, ctx())).toEqual([]);
+    expect(impossibleTravelDetector.score(rows, ctx({ detectors: { impossible_travel: { withinCountryMinKm: 1500 } } }))).toHaveLength(1);
+    const countryOnly = [at(0, { ...miami }), at(3, { ...losAngeles, city: '', lat: 37.75, lon: -97.82, fresh: 1 })];
+    expect(impossibleTravelDetector.score(countryOnly, ctx({ detectors: { impossible_travel: { withinCountryMinKm: 1 } } }))).toEqual([]);
+  });
+
+  it('takes a country-level location with its country-sized error', () => {
+    const gb = { country: 'GB', city: '', lat: 51.5, lon: -0.12, asn: 5400, ip: '::ffff:31.95.58.9', fresh: 1 };
+    // London's centroid is 344 km from Paris: within the error of a country-level location
+    expect(impossibleTravelDetector.score([at(0, {}), at(1, gb)], ctx())).toEqual([]);
+    // Tokyo is not
+    expect(impossibleTravelDetector.score([at(0, { ...gb, fresh: 0 }), at(1, tokyo)], ctx())).toHaveLength(1);
+  });
+
   it('ignores locations seen through corporate egress', () => {
     const rows = [visit({}), visit({ ...tokyo, minute: '2026-11-28 09:20:00', first_seen: '2026-11-28 09:20:10.000' })];
     expect(impossibleTravelDetector.score(rows, ctx({ corporateEgress: { asns: [2501] } }))).toEqual([]);
