@@ -115,6 +115,10 @@ export const DetectConfigSchema = Type.Object(
           historyDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
           minRouteHistoryHours: Type.Integer({ default: 24, minimum: 0, description: 'the route must have been seen this long before a first touch counts' }),
           minRequests: Type.Integer({ default: 3, minimum: 1, description: 'requests by a newcomer before it is an alert' }),
+          operators: Type.Array(Type.String(), {
+            default: [],
+            description: 'principals (globs) who may open a sensitive route nobody has used yet; besides them, every principal that used any sensitive route in historyDays is an operator',
+          }),
         }),
         entity_volume: detector({
           windowMin: Type.Integer({ default: 5, minimum: 1, maximum: 60 }),

@@ -117,12 +117,24 @@ export const impossibleTravelDetector: Detector<GeoVisitRow> = {
         const km = haversineKm(prev.lat, prev.lon, cur.lat, cur.lon);
         if (km < Math.max(cfg.minDistanceKm, sameCountry ? cfg.withinCountryMinKm : 0)) continue;
         const err = (v: GeoVisitRow) => (v.city === '' ? cfg.countryErrorKm : cfg.geoipErrorKm);
-        const effectiveKm = Math.max(0, km - err(prev) - err(cur));
-        if (effectiveKm < cfg.minDistanceKm) continue;
-        const gapH = Math.max(parseChTime(cur.first_seen) - parseChTime(prev.last_seen), 0) / 3_600_000;
-        // two places at once (or within a minute): as fast as can be
-        const speed = gapH <= 1 / 60 ? Number.POSITIVE_INFINITY : effectiveKm / gapH;
-        if (speed <= cfg.maxSpeedKmh) continue;
+        const move = (from: GeoVisitRow) => {
+          const effectiveKm = Math.max(0, haversineKm(from.lat, from.lon, cur.lat, cur.lon) - err(from) - err(cur));
+          const gapH = Math.max(parseChTime(cur.first_seen) - parseChTime(from.last_seen), 0) / 3_600_000;
+          // two places at once (or within a minute): as fast as can be
+          return { effectiveKm, gapH, speed: gapH <= 1 / 60 ? Number.POSITIVE_INFINITY : effectiveKm / gapH };
+        };
+        const { effectiveKm, gapH, speed } = move(prev);
+        if (effectiveKm < cfg.minDistanceKm || speed <= cfg.maxSpeedKmh) continue;
+        // a country-level location (mostly mobile carriers, which route a roaming traveller
+        // home) is a weak anchor: the move must also be impossible from the last city-level
+        // place, if there is one
+        if (prev.city === '') {
+          const anchor = visits.slice(0, i).reverse().find((v) => v.city !== '' && (v.country !== cur.country || v.city !== cur.city));
+          if (anchor) {
+            const m = move(anchor);
+            if (m.effectiveKm < cfg.minDistanceKm || m.speed <= cfg.maxSpeedKmh) continue;
+          }
+        }
         // one finding per principal and range: the first impossible move
         if (judged++ > 0) continue;
         const shown = Number.isFinite(speed) ? Math.round(speed) : null;

@@ -36,6 +36,6 @@ export const principalExposureDetector: Detector<EntityVolumeRow> = {
     return out;
   },
   evidenceSql(db, f) {
-    return `SELECT route, count() AS requests, sum(bytes_out) AS bytes_out, max(bytes_out) AS largest FROM ${db}.events WHERE principal_id = ${sqlString(f.entity.value)} AND ${eventTimeRange(f.window)} GROUP BY route ORDER BY bytes_out DESC`;
+    return `SELECT route, count() AS requests, sum(bytes_out) AS bytes_served, max(bytes_out) AS largest_response FROM ${db}.events WHERE principal_id = ${sqlString(f.entity.value)} AND ${eventTimeRange(f.window)} GROUP BY route ORDER BY bytes_served DESC`;
   },
 };

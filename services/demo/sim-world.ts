@@ -98,7 +98,7 @@ export interface World {
 const pick = <T>(xs: readonly T[], r: Rand): T => xs[Math.floor(r() * xs.length)]!;
 
 /** Users who are attack victims or attackers' cover: they stay plain (no VPN, no trips). */
-export const PLAIN_USERS = new Set(['user0011', 'user0021', 'user0105', 'user0107', 'user0123', 'user0131', 'user0140', 'user0150']);
+export const PLAIN_USERS = new Set(['user0011', 'user0021', 'user0105', 'user0107', 'user0123', 'user0131', 'user0140', 'user0150', 'user0166']);
 
 /**
  * Builds the world: `n` users in `COUNTRIES`, companies of 20–50 office workers sharing an

@@ -66,6 +66,8 @@ export interface Attack {
   entity: { type: 'ip' | 'principal' | 'route' | 'gateway'; value: string };
   /** how long its traffic lasts (default 15 min): alerts it causes on other entities meanwhile are not false */
   durationMin?: number;
+  /** sensitive_access: a privileged route nobody has used, listed page by page with 200s (default: probing the admin console, refused) */
+  route?: string;
 }
 
 export interface SimOptions {
@@ -255,7 +257,7 @@ function attackLabelsOf(a: Attack, users: Array<{ name: string }>): { entities: 
     case 'new_country': return { entities: [a.entity, e('ip', '200.160.0.66'), e('country', 'BR')], end: min(4) };
     case 'enumeration': return { entities: [a.entity, e('route', '/v1/orders/{id}')], end: min(6) };
     case 'entity_volume': return { entities: [a.entity, e('ip', '45.83.66.7'), e('route', '/v1/products/{id}')], end: min(8) };
-    case 'sensitive_access': return { entities: [a.entity, e('route', '/admin/users/{id}')], end: min(3) };
+    case 'sensitive_access': return a.route ? { entities: [a.entity, e('route', a.route)], end: min(5) } : { entities: [a.entity, e('route', '/admin/users/{id}')], end: min(3) };
     case 'rare_country_surge': return { entities: [a.entity, { type: 'ip', prefix: '14.160.0.' }, e('country', 'VN')], end: min(10) };
     case 'slow_ramp': return { entities: [a.entity, { type: 'ip', prefix: '45.83.67.' }], end: min(4 * 60) };
     case 'volume': return { entities: [a.entity, e('ip', '45.83.65.5')], end: min(10) };
@@ -401,10 +403,16 @@ function attackRecords(a: Attack, minute: number, r: Rand, users: SimUser[], whe
       break;
     }
     case 'sensitive_access': {
-      // an ordinary account probing the admin console and the actuator
-      if (rel >= 3 * 60_000) break;
       const owner = users.find((u) => u.name === a.entity.value);
       const ip = (owner && where(owner, minute)?.ip) ?? '62.210.0.9';
+      if (a.route) {
+        // an ordinary account that found an internal route nobody uses, listing it page by page (BFLA)
+        if (rel >= 5 * 60_000) break;
+        for (let k = 0; k < 8; k++) out.push({ t: at(k, 8), ip, method: 'GET', uri: `${a.route}?page=${Math.floor(rel / 60_000) * 8 + k}`, status: 200, user: a.entity.value, auth: 'jwt', bytes: 40_000 });
+        break;
+      }
+      // an ordinary account probing the admin console and the actuator
+      if (rel >= 3 * 60_000) break;
       for (let k = 0; k < 4; k++) out.push({ t: at(k, 4), ip, method: 'GET', uri: k % 2 ? '/admin/users/1' : '/admin/users/2', status: 403, user: a.entity.value, auth: 'jwt' });
       break;
     }

@@ -16,7 +16,8 @@ import type { Config } from '../../schemas/config-schema.js';
 import type { DetectorName } from '../../schemas/detect-config-schema.js';
 import { DETECTORS } from '../../detectors/index.js';
 import { createAllowList } from '../../detectors/allow-list.js';
-import { chTime, MINUTE, parseChTime, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
+import { chTime, eventTimeRange, MINUTE, parseChTime, sqlString, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
+import { displayIp } from '../../detectors/entity-format.js';
 import { extendAlert, openAlert } from '../../detectors/alert-builder.js';
 import type { Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -67,6 +68,33 @@ export function createDetectionRunner(deps: RunnerDeps) {
     }
   }
 
+  /**
+   * A route-level finding names who drove it: the top client addresses and principals on that
+   * route in its window, by what the detector measured (bytes for an exposure, 5xx for an error
+   * burst, failures for a failure rate, requests otherwise), in its detail and its summary.
+   */
+  async function nameContributors(f: Finding): Promise<void> {
+    const measure = f.detector === 'data_exposure' ? 'sum(bytes_out)' : f.detector === 'error_burst' ? 'countIf(status >= 500)' : f.detector === 'failure_rate' ? "countIf(auth_outcome = 'failure')" : 'count()';
+    if (f.detector === 'route_drop' || f.detector === 'gateway_silence') return; // an absence has no contributors
+    const where = `route = ${sqlString(f.entity.value)} AND ${eventTimeRange(f.window)}`;
+    try {
+      const top = async (key: string, extra = '') =>
+        rows<{ who: string; value: number | string; share: number }>(
+          `SELECT toString(${key}) AS who, ${measure} AS value, round(value / greatest(1, (SELECT ${measure} FROM ${db}.events WHERE ${where})), 3) AS share FROM ${db}.events WHERE ${where}${extra} GROUP BY who HAVING value > 0 ORDER BY value DESC LIMIT 3`,
+        );
+      const ips = (await top('client_ip')).map((r) => ({ ip: displayIp(r.who), value: Number(r.value), share: Number(r.share) }));
+      const principals = (await top('principal_id', " AND principal_id != ''")).map((r) => ({ principal: r.who, value: Number(r.value), share: Number(r.share) }));
+      f.detail = { ...f.detail, top_ips: ips, top_principals: principals, top_measure: measure };
+      const pct = (x: number) => `${Math.round(x * 100)} %`;
+      const named = [...ips.filter((x) => x.share >= 0.2).map((x) => `${x.ip} (${pct(x.share)})`), ...principals.filter((x) => x.share >= 0.2).map((x) => `${x.principal} (${pct(x.share)})`)];
+      if (named.length) f.summary = `${f.summary}; mostly ${named.join(', ')}`;
+    } catch (err) {
+      log.warn({ err: errorMessage(err), detector: f.detector }, 'could not name the top contributors of a route alert');
+    }
+  }
+
+  const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
+
   /** Findings → new or extended alerts, saved; in event-time order so extensions chain. */
   async function record(detector: Detector<never>, findings: Finding[], result: RangeResult): Promise<void> {
     findings.sort((a, b) => a.window.end - b.window.end);
@@ -74,8 +102,15 @@ export function createDetectionRunner(deps: RunnerDeps) {
     for (const f of findings) {
       const key = `${f.entity.type}\0${f.entity.value}`;
       const current = changed.get(key) ?? (await deps.alerts.latestFor(f.detector, f.entity));
-      const ext = current ? extendAlert(current, f, rearmMs) : { newAlert: true as const };
+      let ext = current ? extendAlert(current, f, rearmMs) : { newAlert: true as const };
       if (ext === undefined) continue;
+      // a route alert names who drove it, in the window it now covers
+      // (on an extension, only when it takes the finding's summary: a stronger one, or none named yet)
+      if (f.entity.type === 'route' && (!current || !('alert' in ext) || f.score > current.score || !current.detail.top_ips)) {
+        await nameContributors(f);
+        ext = current ? extendAlert(current, f, rearmMs)! : { newAlert: true as const };
+        if ('alert' in ext) ext.alert = { ...ext.alert, detail: { ...ext.alert.detail, ...pick(f.detail, ['top_ips', 'top_principals', 'top_measure']) } };
+      }
       if ('alert' in ext) {
         changed.set(key, ext.alert);
         result.extended++;

@@ -28,6 +28,8 @@ export const ATTACKS: Attack[] = [
   { kind: 'gateway_silence', start: at(2, 16, 0), entity: { type: 'gateway', value: 'kong/us' } },
   { kind: 'route_drop', start: at(2, 9, 40), entity: { type: 'route', value: '/v1/cart' } },
   { kind: 'sensitive_access', start: at(2, 12, 50), entity: { type: 'principal', value: 'user0123' } },
+  // a privileged route nobody had ever used, listed page by page by an ordinary user with 200s
+  { kind: 'sensitive_access', start: at(1, 17, 30), entity: { type: 'principal', value: 'user0166' }, route: '/internal/v1/customers' },
   { kind: 'rare_country_surge', start: at(2, 14, 20), entity: { type: 'route', value: '/v1/search' } },
   { kind: 'slow_ramp', start: at(2, 2, 0), entity: { type: 'route', value: '/v1/recommendations' }, durationMin: 4 * 60 },
 ];

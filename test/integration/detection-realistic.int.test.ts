@@ -41,6 +41,17 @@ describe('detection on realistic traffic, judged strictly', () => {
     expect(missed).toEqual([]);
   });
 
+  it('backs every alert with evidence rows, and names who drove each route alert', () => {
+    const empty = run.alerts.filter((a) => a.evidence.rows.length === 0).map((a) => `${a.detector} ${a.entity.value}`);
+    expect(empty).toEqual([]);
+    const routeAlerts = run.alerts.filter((a) => a.entity.type === 'route' && !['route_drop', 'gateway_silence'].includes(a.detector));
+    expect(routeAlerts.length).toBeGreaterThan(3);
+    for (const a of routeAlerts) expect((a.detail.top_ips as unknown[] | undefined)?.length, `${a.detector} ${a.entity.value}`).toBeGreaterThan(0);
+    // the bulk export says who downloaded the data
+    const exposure = run.alerts.find((a) => a.detector === 'data_exposure')!;
+    expect(exposure.summary).toMatch(/mostly .*user0150/);
+  });
+
   it('raises at most three false alerts a day, none of them impossible travel', () => {
     const { falsePerDay, falseByDetector } = run.evaluation;
     expect(falseByDetector.impossible_travel ?? 0).toBe(0);

@@ -146,6 +146,16 @@ describe('impossible travel', () => {
     expect(impossibleTravelDetector.score(countryOnly, ctx({ detectors: { impossible_travel: { withinCountryMinKm: 1 } } }))).toEqual([]);
   });
 
+  it("judges a move from a country-level location (a roaming phone) against the last city-level place too", () => {
+    const fr = { country: 'FR', city: '', lat: 46.6, lon: 1.9, asn: 51207, ip: '::ffff:5.42.193.9' };
+    const stockholm = { country: 'SE', city: 'Stockholm', lat: 59.33, lon: 18.07, asn: 3301, ip: '::ffff:89.160.20.9', fresh: 1 };
+    const summary = visit({ ...fr, minute: '', fresh: 2, asns: [51207] });
+    // a traveller: home in Paris at 09:00, a flight, the home carrier roaming at 12:00, the hotel at 12:20
+    expect(impossibleTravelDetector.score([summary, at(0, {}), at(180, { ...fr, fresh: 1 }), at(200, stockholm)], ctx())).toEqual([]);
+    // a stolen session: home in Paris minutes before, on the phone, then Tokyo
+    expect(impossibleTravelDetector.score([summary, at(195, {}), at(198, { ...fr, fresh: 1 }), at(200, tokyo)], ctx())).toHaveLength(1);
+  });
+
   it('takes a country-level location with its country-sized error', () => {
     const gb = { country: 'GB', city: '', lat: 51.5, lon: -0.12, asn: 5400, ip: '::ffff:31.95.58.9', fresh: 1 };
     // London's centroid is 344 km from Paris: within the error of a country-level location
@@ -289,6 +299,24 @@ describe('sensitive routes', () => {
     expect(isSensitiveRoute('/admin/users/{id}', ['admin'], [])).toBe(true);
     expect(isSensitiveRoute('/v1/administrators', ['admin'], [])).toBe(false);
     expect(isSensitiveRoute('/v1/reports/full', ['admin'], ['/v1/reports/*'])).toBe(true);
+  });
+
+  it('on a route nobody has used, let operators open it and alert on anyone else, critical when it answered', async () => {
+    const { sensitiveAccessDetector } = await import('../../detectors/access/sensitive-access-detector.js');
+    const row = (over: Record<string, unknown>) => ({ kind: 'principal' as const, who: 'mallory', route: '/internal/v1/customers', minute: '2026-11-28 10:04:00', requests: 8, route_since: null, operator: 0, ok: 8, ...over });
+    const score = (rows: ReturnType<typeof row>[], detect: Record<string, unknown> = {}) => sensitiveAccessDetector.score(rows, ctx(detect));
+    const [f] = score([row({})]);
+    expect(f).toMatchObject({ entity: { type: 'principal', value: 'mallory' }, severity: 'critical', owasp: 'API5', detail: { route_has_history: false, succeeded: 8 } });
+    expect(f!.summary).toContain('which nobody had used before');
+    // refused every time: still an alert, not critical
+    expect(score([row({ ok: 0 })])[0]!.severity).toBe('high');
+    // an operator (used a sensitive route before), a configured operator, an address: the console's first day
+    expect(score([row({ operator: 1 })])).toEqual([]);
+    expect(score([row({ who: 'ops-anna' })], { detectors: { sensitive_access: { operators: ['ops-*'] } } })).toEqual([]);
+    expect(score([row({ kind: 'ip', who: '::ffff:198.51.100.9' })])).toEqual([]);
+    // a route with history: any newcomer, operator or not, as before
+    const known = row({ route_since: '2026-11-20 09:00:00', operator: 1, ok: 0 });
+    expect(score([known])[0]).toMatchObject({ severity: 'high', detail: { route_has_history: true } });
   });
 
   it('alert on a much smaller flood than ordinary routes', async () => {
