@@ -336,6 +336,45 @@ export const MIGRATIONS: Migration[] = [
     requiresMergeTreeSetting: 'merge_selector_base',
     statements: ({ db }) => INGEST_TABLES.map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING merge_selector_base = ${MERGE_SELECTOR_BASE}`),
   },
+  {
+    version: 11,
+    name: 'incidents: the alerts of one attack together, and their lifecycle',
+    statements: ({ db }) => [
+      // Written by detection only (grouping): one row per change, the highest version of an id
+      // is its state. No status here: that is the humans' (incident_events), so grouping can
+      // never overwrite an acknowledgement or a resolution.
+      `CREATE TABLE IF NOT EXISTS ${db}.incidents
+      (
+        id          String,
+        title       String,
+        severity    LowCardinality(String),
+        keys        Array(String),
+        detectors   Array(LowCardinality(String)),
+        owasp       Array(LowCardinality(String)),
+        alert_ids   Array(String),
+        first_seen  DateTime64(3, 'UTC'),
+        last_seen   DateTime64(3, 'UTC'),
+        merged_into String,
+        updated_at  DateTime64(3, 'UTC'),
+        version     UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      // Written by people only (the API): who moved an incident, when, from what to what, and why.
+      `CREATE TABLE IF NOT EXISTS ${db}.incident_events
+      (
+        incident_id String,
+        at          DateTime64(3, 'UTC'),
+        actor       String,
+        action      LowCardinality(String),
+        from_status LowCardinality(String),
+        to_status   LowCardinality(String),
+        comment     String
+      )
+      ENGINE = MergeTree
+      ORDER BY (incident_id, at)`,
+    ],
+  },
 ];
 
 /** The merge selector's base for the tables written at the event rate (migration 10). */

@@ -20,6 +20,8 @@ import { AuthFailureAudit } from './auth-failure-audit.js';
 import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { incidentRoutes } from './routes/incident-routes.js';
+import { createIncidentStore, type IncidentStore } from '../detect/incident-store.js';
 import { alertStreamRoute } from './routes/alert-stream-route.js';
 import { silenceRoutes } from './routes/silence-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
@@ -57,6 +59,8 @@ export interface ApiDeps {
   channels?: ChannelStore;
   /** how a channel test is sent (default: for real) */
   deliver?: Deliver;
+  /** incidents (default: the store's) */
+  incidents?: IncidentStore;
 }
 
 export type App = FastifyInstance;
@@ -149,5 +153,6 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
   await app.register(alertStreamRoute, { store: deps.store, maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
+  await app.register(incidentRoutes, { incidents: deps.incidents ?? createIncidentStore(deps.store, deps.alerts), audit: deps.audit });
   return app as unknown as App;
 }

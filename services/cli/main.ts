@@ -13,6 +13,7 @@ import { startApiRole } from '../api/api-role.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
 import { alertsCommand } from './alerts-command.js';
+import { incidentShowCommand, incidentsCommand, incidentTransitionCommand } from './incidents-command.js';
 import { demoCommand } from '../demo/demo-command.js';
 import { scoreSeriesCommand } from './score-series-command.js';
 import { notifyTestCommand } from './notify-command.js';
@@ -153,6 +154,34 @@ export function buildCli(): Command {
     .action(async (opts: { json?: boolean; status?: string; limit: number }) => {
       await alertsCommand(config(), opts);
     });
+
+  const incidents = program
+    .command('incidents')
+    .description('list incidents (the alerts of one attack together), newest first')
+    .option('--json', 'print a JSON array')
+    .addOption(new Option('--status <status>', 'only incidents in this state').choices(['open', 'acknowledged', 'resolved']))
+    .option('--limit <n>', 'at most this many', positiveInt('--limit', 1, 1000), 100)
+    .action(async (opts: { json?: boolean; status?: 'open' | 'acknowledged' | 'resolved'; limit: number }) => {
+      await incidentsCommand(config(), opts);
+    });
+  incidents
+    .command('show')
+    .description('one incident: its alerts, entities and trail')
+    .argument('<id>', 'incident id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await incidentShowCommand(config(), id, opts);
+    });
+  for (const action of ['ack', 'resolve', 'reopen'] as const) {
+    incidents
+      .command(action)
+      .description({ ack: 'acknowledge an open incident', resolve: 'resolve an incident', reopen: 'reopen a resolved incident' }[action])
+      .argument('<id>', 'incident id')
+      .option('--comment <text>', 'why (kept in the trail)')
+      .action(async (id: string, opts: { comment?: string }) => {
+        await incidentTransitionCommand(config(), action, id, opts);
+      });
+  }
 
   program
     .command('replay')

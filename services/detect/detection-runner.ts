@@ -25,6 +25,7 @@ import { errorMessage } from '../shared/errors.js';
 import { Mutex } from '../shared/mutex.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
 import { createBaselineManager } from './baseline-manager.js';
+import { createIncidentStore, type IncidentStore } from './incident-store.js';
 
 const CHUNK = 60 * MINUTE; // a long range is scored an hour at a time: bounded result sets
 const EVIDENCE_ROWS = 5;
@@ -38,6 +39,8 @@ export interface RunnerDeps {
   now: () => number;
   /** detectors to run (default: every enabled one) */
   detectors?: Array<Detector<never>>;
+  /** where alerts are grouped into incidents (default: the store's incidents table) */
+  incidents?: IncidentStore;
 }
 
 export interface RangeResult {
@@ -54,6 +57,7 @@ export function createDetectionRunner(deps: RunnerDeps) {
   const rearmMs = config.detect.rearmMin * MINUTE;
   const baselines = createBaselineManager({ store, config, log, now: deps.now });
   const allMetrics = new Set(detectors.flatMap((d) => d.baselines ?? []));
+  const incidents = deps.incidents ?? createIncidentStore(store, deps.alerts, deps.now);
 
   async function rows<T>(sql: string): Promise<T[]> {
     return (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -124,6 +128,7 @@ export function createDetectionRunner(deps: RunnerDeps) {
       log.info({ detector: f.detector, entity: f.entity, severity: f.severity, id: alert.id }, 'alert opened');
     }
     await deps.alerts.save([...changed.values()]);
+    await incidents.place([...changed.values()], config.detect.incidentWindowMin);
   }
 
   /** Scores windows ending in [range.from, range.to) with every detector (or the given ones). */

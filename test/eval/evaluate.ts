@@ -20,6 +20,17 @@ export interface AttackResult {
   latencyMs?: number;
   /** every alert explained by this attack */
   alerts: Alert[];
+  /** the incidents those alerts are in */
+  incidents: string[];
+}
+
+/** An incident as the evaluation needs it. */
+export interface EvalIncident {
+  id: string;
+  severity: string;
+  alert_ids: string[];
+  first_seen: string;
+  title: string;
 }
 
 export interface Evaluation {
@@ -29,6 +40,11 @@ export interface Evaluation {
   falseByDetector: Record<string, number>;
   bySeverity: Record<string, number>;
   total: number;
+  incidents: number;
+  /** incidents holding no alert that an attack explains */
+  falseIncidents: EvalIncident[];
+  falseIncidentsPerDay: number[];
+  incidentsBySeverity: Record<string, number>;
 }
 
 export function matches(entity: AttackEntity, alert: Alert): boolean {
@@ -42,9 +58,12 @@ export function evaluate(
   users: Array<{ name: string }>,
   range: { from: number; to: number },
   ipsOf?: (user: string, from: number, to: number) => string[],
+  incidents: EvalIncident[] = [],
 ): Evaluation {
   const labelled = attacks.map((attack) => ({ attack, ...attackLabels(attack, users, ipsOf) }));
-  const results: AttackResult[] = labelled.map(({ attack }) => ({ attack, alerts: [] }));
+  const results: AttackResult[] = labelled.map(({ attack }) => ({ attack, alerts: [], incidents: [] }));
+  const incidentOf = new Map<string, string>();
+  for (const i of incidents) for (const id of i.alert_ids) incidentOf.set(id, i.id);
   const falseAlerts: Alert[] = [];
   for (const a of alerts) {
     const start = Date.parse(a.window.start);
@@ -61,6 +80,7 @@ export function evaluate(
     if (!explained) falseAlerts.push(a);
   }
   for (const r of results) {
+    r.incidents = [...new Set(r.alerts.map((a) => incidentOf.get(a.id) ?? `(none: ${a.id})`))];
     const own = r.alerts
       .filter((a) => a.detector === r.attack.kind && a.entity.type === r.attack.entity.type && a.entity.value === r.attack.entity.value)
       .sort((x, y) => Date.parse(x.first_seen) - Date.parse(y.first_seen))[0];
@@ -79,17 +99,23 @@ export function evaluate(
   }
   const bySeverity: Record<string, number> = {};
   for (const a of alerts) bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
-  return { attacks: results, falseAlerts, falsePerDay, falseByDetector, bySeverity, total: alerts.length };
+  const explained = new Set(results.flatMap((r) => r.alerts.map((a) => a.id)));
+  const falseIncidents = incidents.filter((i) => !i.alert_ids.some((id) => explained.has(id)));
+  const falseIncidentsPerDay = Array.from({ length: days }, () => 0);
+  for (const i of falseIncidents) falseIncidentsPerDay[Math.min(days - 1, Math.max(0, Math.floor((Date.parse(i.first_seen) - range.from) / DAY)))]!++;
+  const incidentsBySeverity: Record<string, number> = {};
+  for (const i of incidents) incidentsBySeverity[i.severity] = (incidentsBySeverity[i.severity] ?? 0) + 1;
+  return { attacks: results, falseAlerts, falsePerDay, falseByDetector, bySeverity, total: alerts.length, incidents: incidents.length, falseIncidents, falseIncidentsPerDay, incidentsBySeverity };
 }
 
 const fmtMin = (ms: number) => `${(ms / MIN).toFixed(1)} min`;
 
 export function formatReport(e: Evaluation, opts: { falseSamples?: number } = {}): string {
   const lines: string[] = [];
-  lines.push('attack                    entity                         detected  latency   alerts');
+  lines.push('attack                    entity                         detected  latency   incidents  alerts');
   for (const r of e.attacks) {
     lines.push(
-      `${r.attack.kind.padEnd(25)} ${r.attack.entity.value.slice(0, 30).padEnd(30)} ${(r.detected ? 'yes' : 'NO').padEnd(9)} ${(r.latencyMs !== undefined ? fmtMin(r.latencyMs) : '-').padEnd(9)} ${r.alerts.length} (${[...new Set(r.alerts.map((a) => a.detector))].join(', ')})`,
+      `${r.attack.kind.padEnd(25)} ${r.attack.entity.value.slice(0, 30).padEnd(30)} ${(r.detected ? 'yes' : 'NO').padEnd(9)} ${(r.latencyMs !== undefined ? fmtMin(r.latencyMs) : '-').padEnd(9)} ${String(r.incidents.length).padEnd(10)} ${r.alerts.length} (${[...new Set(r.alerts.map((a) => a.detector))].join(', ')})`,
     );
   }
   const detected = e.attacks.filter((r) => r.detected).length;
@@ -97,7 +123,12 @@ export function formatReport(e: Evaluation, opts: { falseSamples?: number } = {}
   lines.push(`attacks detected: ${detected}/${e.attacks.length}`);
   lines.push(`alerts: ${e.total}; false: ${e.falseAlerts.length} (per day: ${e.falsePerDay.join(' / ')})`);
   lines.push(`false by detector: ${Object.entries(e.falseByDetector).sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${n}`).join(', ') || 'none'}`);
-  lines.push(`severity: ${['critical', 'high', 'medium', 'low'].map((s) => `${s} ${e.bySeverity[s] ?? 0}`).join(' / ')}`);
+  lines.push(`severity of alerts: ${['critical', 'high', 'medium', 'low'].map((s) => `${s} ${e.bySeverity[s] ?? 0}`).join(' / ')}`);
+  if (e.incidents) {
+    const one = e.attacks.filter((r) => r.incidents.length === 1).length;
+    lines.push(`incidents: ${e.incidents}; attacks that are exactly one incident: ${one}/${e.attacks.length}; false incidents: ${e.falseIncidents.length} (per day: ${e.falseIncidentsPerDay.join(' / ')})`);
+    lines.push(`severity of incidents: ${['critical', 'high', 'medium', 'low'].map((s) => `${s} ${e.incidentsBySeverity[s] ?? 0}`).join(' / ')}`);
+  }
   const n = opts.falseSamples ?? 15;
   if (e.falseAlerts.length && n > 0) {
     lines.push(`first ${Math.min(n, e.falseAlerts.length)} false alerts:`);

@@ -13,6 +13,7 @@ import { openRuntime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
 import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createIncidentStore, type IncidentView } from '../../services/detect/incident-store.js';
 import { replayFiles } from '../../services/ingest/replay.js';
 import { simulate } from '../../services/demo/traffic-simulator.js';
 import { makeWorld, placeOf } from '../../services/demo/sim-world.js';
@@ -31,6 +32,7 @@ export interface EvalRun {
   scoreMs: number;
   failed: string[];
   alerts: Alert[];
+  incidents: IncidentView[];
   evaluation: Evaluation;
 }
 
@@ -57,7 +59,9 @@ export async function runEvaluation(opts: { world: 'realistic' | 'simple'; histo
     const t1 = performance.now();
     const result = await startDetectRole(rt, { schedule: false }).runner.scoreRange(range);
     const scoreMs = performance.now() - t1;
-    const alerts = await createClickHouseAlertStore(rt.store).list({ limit: 100_000 });
+    const alertStore = createClickHouseAlertStore(rt.store);
+    const alerts = await alertStore.list({ limit: 100_000 });
+    const incidents = await createIncidentStore(rt.store, alertStore).list({ limit: 100_000 });
     const worldUsers = opts.world === 'realistic' ? makeWorld(600, SEED, T0 - opts.historyDays * DAY, DAYS + opts.historyDays).users : undefined;
     const users = worldUsers ?? Array.from({ length: 300 }, (_, i) => ({ name: `user${String(i).padStart(4, '0')}` }));
     // where a victim's own session was during an attack made from it
@@ -70,7 +74,7 @@ export async function runEvaluation(opts: { world: 'realistic' | 'simple'; histo
       }
       return [...ips];
     };
-    return { world: opts.world, historyDays: opts.historyDays, records, storeMs, scoreMs, failed: result.failed, alerts, evaluation: evaluate(alerts, ATTACKS, users, range, ipsOf) };
+    return { world: opts.world, historyDays: opts.historyDays, records, storeMs, scoreMs, failed: result.failed, alerts, incidents, evaluation: evaluate(alerts, ATTACKS, users, range, ipsOf, incidents) };
   } finally {
     await rt.close();
   }

@@ -302,6 +302,59 @@ describe('silences over HTTP', () => {
   });
 });
 
+describe('incidents over HTTP', () => {
+  it('groups related alerts into one incident, lists it, and keeps an acknowledgement through later grouping; a resolved incident is not reopened by detection', async () => {
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const alertStore = createClickHouseAlertStore(rt.store);
+    const incidents = createIncidentStore(rt.store, alertStore);
+    const base = Date.UTC(2026, 10, 27, 9);
+    const at = (m: number) => new Date(base + m * 60_000).toISOString();
+    const mk = (id: string, detector: string, entity: { type: 'ip' | 'route' | 'principal'; value: string }, m: number, severity: 'medium' | 'high' | 'critical', detail: Record<string, unknown> = {}) =>
+      ({ id, detector, severity, entity, window: { start: at(m), end: at(m + 5) }, observed: 40, expected: 0, score: 2, summary: `${detector} ${entity.value}`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] }, detail, status: 'open' as const, windows: 1, first_seen: at(m), last_seen: at(m + 5) });
+    const bf = mk('inc-bf', 'brute_force', { type: 'ip', value: '198.51.100.77' }, 0, 'critical', { target_kind: 'principal', target: 'ivy' });
+    const rate = mk('inc-rate', 'failure_rate', { type: 'route', value: '/v1/inc-login' }, 1, 'high', { top_ips: [{ ip: '198.51.100.77', share: 0.9 }] });
+    const other = mk('inc-other', 'new_country', { type: 'principal', value: 'zed' }, 2, 'medium');
+    await alertStore.save([bf, rate, other]);
+    await incidents.place([bf, rate, other], 30);
+
+    const list = (await app.inject({ method: 'GET', url: `/v1/incidents?from=${at(-1)}&to=${at(60)}`, headers: auth('viewer') })).json() as { incidents: Array<{ id: string; title: string; severity: string; status: string; alert_ids: string[] }> };
+    expect(list.incidents).toHaveLength(2);
+    const attack = list.incidents.find((i) => i.alert_ids.includes('inc-bf'))!;
+    expect(attack).toMatchObject({ severity: 'critical', status: 'open', alert_ids: ['inc-bf', 'inc-rate'] });
+    expect(attack.title).toBe('brute_force 198.51.100.77 (+1 related alert: failure_rate)');
+    const one = (await app.inject({ method: 'GET', url: `/v1/incidents/${attack.id}`, headers: auth('viewer') })).json() as { alerts: Array<{ id: string }> };
+    expect(one.alerts.map((a) => a.id)).toEqual(['inc-bf', 'inc-rate']);
+
+    // a viewer may not act; an analyst acknowledges with a reason
+    expect((await app.inject({ method: 'POST', url: `/v1/incidents/${attack.id}/ack`, headers: auth('viewer') })).statusCode).toBe(403);
+    const ack = await app.inject({ method: 'POST', url: `/v1/incidents/${attack.id}/ack`, headers: auth('analyst'), payload: { comment: 'blocking at the edge' } });
+    expect(ack.json()).toMatchObject({ incident: { status: 'acknowledged' } });
+    expect((await app.inject({ method: 'POST', url: `/v1/incidents/${attack.id}/ack`, headers: auth('analyst') })).statusCode).toBe(409);
+
+    // detection keeps extending the attack's alerts ten times: the incident grows, the acknowledgement stays
+    for (let k = 1; k <= 10; k++) {
+      const ext = { ...bf, window: { start: bf.window.start, end: at(5 + k) }, last_seen: at(5 + k), windows: 1 + k };
+      await alertStore.save([ext]);
+      await incidents.place([ext], 30);
+    }
+    const after = (await app.inject({ method: 'GET', url: `/v1/incidents/${attack.id}`, headers: auth('viewer') })).json() as { incident: { status: string; last_seen: string }; events: Array<{ action: string; comment: string }> };
+    expect(after.incident).toMatchObject({ status: 'acknowledged', last_seen: at(15) });
+    expect(after.events.map((e) => [e.action, e.comment])).toEqual([['ack', 'blocking at the edge']]);
+
+    // resolved by a person: the same address attacking again is a new incident, the old one stays resolved
+    expect((await app.inject({ method: 'POST', url: `/v1/incidents/${attack.id}/resolve`, headers: auth('analyst'), payload: { comment: 'banned' } })).statusCode).toBe(200);
+    const again = mk('inc-bf-2', 'brute_force', { type: 'ip', value: '198.51.100.77' }, 20, 'critical', { target_kind: 'principal', target: 'ivy' });
+    await alertStore.save([again]);
+    const placed = await incidents.place([again], 30);
+    expect(placed.get('inc-bf-2')).not.toBe(attack.id);
+    expect((await incidents.get(attack.id))!.status).toBe('resolved');
+    const audit = await rows<{ action: string; detail: string }>(`SELECT action, detail FROM audit_log WHERE target = '${attack.id}' ORDER BY at`);
+    expect(audit.map((r) => r.action).sort()).toEqual(['incident.ack', 'incident.ack', 'incident.resolve']);
+    expect((await app.inject({ method: 'GET', url: '/v1/incidents?status=nope', headers: auth('viewer') })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/v1/incidents/nope', headers: auth('viewer') })).statusCode).toBe(404);
+  });
+});
+
 describe('alert lifecycle over HTTP', () => {
   it('acknowledges, resolves and reopens with an audit trail, by role, refusing what makes no sense', async () => {
     const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');

@@ -13,7 +13,7 @@ import type { AuditLog } from '../audit-log.js';
 
 const MINUTE = 60_000;
 
-function commentOf(body: unknown): string {
+export function commentOf(body: unknown): string {
   if (body === undefined || body === null || body === '') return '';
   if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object: {"comment": "…"}', 'invalid_body');
   const extra = Object.keys(body).filter((k) => k !== 'comment');
