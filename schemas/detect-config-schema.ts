@@ -18,6 +18,12 @@ export const DetectConfigSchema = Type.Object(
     startLookbackMin: Type.Integer({ default: 60, minimum: 1, description: 'on a first start, how far back the first cycle scores' }),
     maxCatchUpMin: Type.Integer({ default: 1440, minimum: 1, description: 'after a long stop, score at most this much history in one cycle' }),
     rearmMin: Type.Integer({ default: 30, minimum: 1, description: 'a condition that fires again within this gap extends its open alert' }),
+    severity: Type.Object(
+      {
+        criticalBytes: Type.Integer({ default: 250_000_000, minimum: 1, description: 'bytes served to one principal or by one route in a window that make an exposure critical' }),
+      },
+      { default: {}, additionalProperties: false, description: 'the severity policy (docs/detection.md)' },
+    ),
     incidentWindowMin: Type.Integer({ default: 30, minimum: 1, maximum: 1440, description: 'alerts that share an entity (their own, or one they name) within this many minutes are one incident' }),
     autoResolveMin: Type.Integer({ default: 60, minimum: 0, description: 'an alert whose condition has been clear this long (event time) is resolved by the system; 0: never' }),
     baselineDays: Type.Integer({ default: 14, minimum: 1, maximum: 90, description: 'history a baseline learns from' }),

@@ -52,7 +52,9 @@ export const slowRampDetector: Detector<RouteSlotRow> = {
           }
           hourly.push({ obs, exp });
         }
-        if (!known) continue;
+        // a route that usually serves under one request an hour (a new one, counted as zeros
+        // since before it existed) has no level to ramp from: its rise is a deploy, not a ramp
+        if (!known || hourly.some((x) => x.exp < 1)) continue;
         const obs = hourly.reduce((s, x) => s + x.obs, 0);
         const exp = hourly.reduce((s, x) => s + x.exp, 0);
         const ratios = hourly.map((x) => x.obs / Math.max(x.exp, 1));

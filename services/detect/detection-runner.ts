@@ -19,6 +19,7 @@ import { createAllowList } from '../../detectors/allow-list.js';
 import { chTime, eventTimeRange, MINUTE, parseChTime, sqlString, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
 import { displayIp } from '../../detectors/entity-format.js';
 import { extendAlert, openAlert } from '../../detectors/alert-builder.js';
+import { applySeverityPolicy } from '../../detectors/severity-policy.js';
 import type { Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import { errorMessage } from '../shared/errors.js';
@@ -102,6 +103,7 @@ export function createDetectionRunner(deps: RunnerDeps) {
   /** Findings → new or extended alerts, saved; in event-time order so extensions chain. */
   async function record(detector: Detector<never>, findings: Finding[], result: RangeResult): Promise<void> {
     findings.sort((a, b) => a.window.end - b.window.end);
+    for (const f of findings) applySeverityPolicy(f, config.detect);
     const changed = new Map<string, Alert>();
     for (const f of findings) {
       const key = `${f.entity.type}\0${f.entity.value}`;

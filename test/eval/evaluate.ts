@@ -20,7 +20,7 @@ export interface AttackResult {
   latencyMs?: number;
   /** every alert explained by this attack */
   alerts: Alert[];
-  /** the incidents those alerts are in */
+  /** the incidents of the alerts this attack alone explains */
   incidents: string[];
 }
 
@@ -45,6 +45,8 @@ export interface Evaluation {
   falseIncidents: EvalIncident[];
   falseIncidentsPerDay: number[];
   incidentsBySeverity: Record<string, number>;
+  /** alert id → incident id */
+  incidentOf: Map<string, string>;
 }
 
 export function matches(entity: AttackEntity, alert: Alert): boolean {
@@ -79,8 +81,13 @@ export function evaluate(
     });
     if (!explained) falseAlerts.push(a);
   }
+  // an alert that two attacks explain (a slow ramp on a login route both drove) may sit in
+  // either's incident: an attack's incidents are those of the alerts it alone explains
+  const explainers = new Map<string, number>();
+  for (const r of results) for (const a of r.alerts) explainers.set(a.id, (explainers.get(a.id) ?? 0) + 1);
   for (const r of results) {
-    r.incidents = [...new Set(r.alerts.map((a) => incidentOf.get(a.id) ?? `(none: ${a.id})`))];
+    const alone = r.alerts.filter((a) => explainers.get(a.id) === 1);
+    r.incidents = [...new Set((alone.length ? alone : r.alerts).map((a) => incidentOf.get(a.id) ?? `(none: ${a.id})`))];
     const own = r.alerts
       .filter((a) => a.detector === r.attack.kind && a.entity.type === r.attack.entity.type && a.entity.value === r.attack.entity.value)
       .sort((x, y) => Date.parse(x.first_seen) - Date.parse(y.first_seen))[0];
@@ -105,7 +112,7 @@ export function evaluate(
   for (const i of falseIncidents) falseIncidentsPerDay[Math.min(days - 1, Math.max(0, Math.floor((Date.parse(i.first_seen) - range.from) / DAY)))]!++;
   const incidentsBySeverity: Record<string, number> = {};
   for (const i of incidents) incidentsBySeverity[i.severity] = (incidentsBySeverity[i.severity] ?? 0) + 1;
-  return { attacks: results, falseAlerts, falsePerDay, falseByDetector, bySeverity, total: alerts.length, incidents: incidents.length, falseIncidents, falseIncidentsPerDay, incidentsBySeverity };
+  return { attacks: results, falseAlerts, falsePerDay, falseByDetector, bySeverity, total: alerts.length, incidents: incidents.length, falseIncidents, falseIncidentsPerDay, incidentsBySeverity, incidentOf };
 }
 
 const fmtMin = (ms: number) => `${(ms / MIN).toFixed(1)} min`;
@@ -117,6 +124,11 @@ export function formatReport(e: Evaluation, opts: { falseSamples?: number } = {}
     lines.push(
       `${r.attack.kind.padEnd(25)} ${r.attack.entity.value.slice(0, 30).padEnd(30)} ${(r.detected ? 'yes' : 'NO').padEnd(9)} ${(r.latencyMs !== undefined ? fmtMin(r.latencyMs) : '-').padEnd(9)} ${String(r.incidents.length).padEnd(10)} ${r.alerts.length} (${[...new Set(r.alerts.map((a) => a.detector))].join(', ')})`,
     );
+  }
+  // an attack split over several incidents: which alerts went where
+  for (const r of e.attacks.filter((x) => x.incidents.length > 1)) {
+    lines.push(`  ${r.attack.kind} ${r.attack.entity.value} split:`);
+    for (const a of r.alerts) lines.push(`    ${e.incidentOf.get(a.id) ?? '-'}  ${a.detector} ${a.entity.type}=${a.entity.value} ${a.first_seen} → ${a.last_seen} keys ${JSON.stringify(a.detail.top_ips ?? a.detail.target ?? '')}`);
   }
   const detected = e.attacks.filter((r) => r.detected).length;
   lines.push('');

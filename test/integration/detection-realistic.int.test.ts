@@ -7,7 +7,9 @@
  *
  * Asserted: every attack named by its own detector in time; at most three false alerts a day
  * in total, and none from impossible travel (which raised about 1,800 a day on this traffic
- * before it learnt each principal's places). Grouping into incidents is not asserted yet.
+ * before it learnt each principal's places); every alert backed by evidence rows; each attack
+ * exactly one incident of its own, at most one false incident a day, at most a fifth of the
+ * incidents critical.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DAYS, HISTORY_DAYS, HOUR, MIN } from '../eval/scenario.js';
@@ -56,5 +58,18 @@ describe('detection on realistic traffic, judged strictly', () => {
     const { falsePerDay, falseByDetector } = run.evaluation;
     expect(falseByDetector.impossible_travel ?? 0).toBe(0);
     for (const n of falsePerDay) expect(n).toBeLessThanOrEqual(3);
+  });
+
+  it('makes each attack exactly one incident, at most one false incident a day, and at most a fifth of incidents critical', () => {
+    const { attacks, falseIncidentsPerDay, incidentsBySeverity, incidents } = run.evaluation;
+    expect(attacks.filter((r) => r.incidents.length !== 1).map((r) => `${r.attack.kind}: ${r.incidents.length}`)).toEqual([]);
+    // two attacks never share an incident
+    const owners = new Map<string, string>();
+    for (const r of attacks) for (const i of r.incidents) {
+      expect(owners.get(i), `${r.attack.kind} shares ${i} with ${owners.get(i)}`).toBeUndefined();
+      owners.set(i, r.attack.kind);
+    }
+    for (const n of falseIncidentsPerDay) expect(n).toBeLessThanOrEqual(1);
+    expect(incidentsBySeverity.critical ?? 0).toBeLessThanOrEqual(incidents / 5);
   });
 });

@@ -328,3 +328,26 @@ describe('sensitive routes', () => {
     expect(volumeSpikeDetector.score([row('/admin/export'), row('/v1/items')], c).map((f) => f.entity.value)).toEqual(['/admin/export']);
   });
 });
+
+describe('the severity policy', () => {
+  it('keeps critical for what succeeded or is doing damage, high for confident signals, medium for what is often benign', async () => {
+    const { severityOf } = await import('../../detectors/severity-policy.js');
+    const cfg = ctx().config;
+    const f = (detector: Finding['detector'], detail: Record<string, unknown>, over: Partial<Finding> = {}): Finding => ({ detector, entity: { type: 'ip', value: '198.51.100.7' }, window: { start: 0, end: MIN }, observed: 1, expected: 0, score: 50, severity: 'critical', summary: '', owasp: 'API2', detail, ...over });
+    const sev = (x: Finding) => severityOf(x, cfg).severity;
+    expect(sev(f('brute_force', { requests: 40, failures: 40 }))).toBe('high');
+    expect(sev(f('brute_force', { requests: 41, failures: 40 }))).toBe('critical');
+    expect(sev(f('credential_stuffing', { requests: 480, failures: 466 }))).toBe('critical');
+    expect(sev(f('sensitive_access', { route_has_history: false, succeeded: 8 }))).toBe('critical');
+    expect(sev(f('sensitive_access', { route_has_history: false, succeeded: 0 }))).toBe('high');
+    expect(sev(f('sensitive_access', { route_has_history: true, succeeded: 3 }))).toBe('high');
+    expect(sev(f('data_exposure', {}, { observed: 800_000_000 }))).toBe('critical');
+    expect(sev(f('principal_exposure', {}, { observed: 120_000_000 }))).toBe('high');
+    expect(sev(f('impossible_travel', {}))).toBe('high');
+    expect(sev(f('volume', {}, { severity: 'critical' }))).toBe('high');
+    expect(sev(f('volume', {}, { severity: 'medium' }))).toBe('medium');
+    expect(sev(f('route_drop', {}, { observed: 0 }))).toBe('high');
+    for (const d of ['new_country', 'failure_rate', 'slow_ramp', 'error_burst', 'rare_country_surge'] as const) expect(sev(f(d, {}))).toBe('medium');
+    expect(severityOf(f('brute_force', { requests: 41, failures: 40 }), cfg).reason).toContain('1 request(s) succeeded');
+  });
+});
