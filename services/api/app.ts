@@ -149,10 +149,11 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
   await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
   await app.register(seriesRoutes, { store: deps.store, limits: limitsClause(deps.config.api) });
+  const incidents = deps.incidents ?? createIncidentStore(deps.store, deps.alerts);
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
-  await app.register(alertStreamRoute, { store: deps.store, maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
+  await app.register(alertStreamRoute, { store: deps.store, incidentsByIds: (ids) => incidents.byIds(ids), maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
-  await app.register(incidentRoutes, { incidents: deps.incidents ?? createIncidentStore(deps.store, deps.alerts), audit: deps.audit });
+  await app.register(incidentRoutes, { incidents, audit: deps.audit });
   return app as unknown as App;
 }

@@ -41,6 +41,8 @@ export interface IncidentStore {
   /** groups new or extended alerts into incidents and stores what changed */
   place(alerts: Alert[], windowMin: number): Promise<Map<string, string>>;
   list(f: IncidentFilter): Promise<IncidentView[]>;
+  /** the current state of these incidents (unknown ids are left out) */
+  byIds(ids: string[]): Promise<IncidentView[]>;
   get(id: string): Promise<(IncidentView & { alerts: Alert[]; events: IncidentEvent[] }) | undefined>;
   transition(id: string, action: IncidentAction, actor: string, comment: string): Promise<{ ok: true; incident: IncidentView } | { ok: false; reason: 'not_found' | 'invalid'; message: string }>;
 }
@@ -158,6 +160,11 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
     },
 
     get,
+
+    async byIds(ids) {
+      if (!ids.length) return [];
+      return (await rows<Row>(`${SELECT} WHERE i.id IN {ids:Array(String)}`, { ids })).map(view);
+    },
 
     async transition(id, action, actor, comment) {
       const current = await get(id);

@@ -544,15 +544,29 @@ describe('GET /v1/alerts/stream', () => {
     setTimeout(() => void store(rt.store).save([{ id: 'sse-1', detector: 'volume', severity: 'high', entity: { type: 'route', value: '/v1/x' }, window: { start: t, end: t }, observed: 9, expected: 1, score: 9, summary: 'flood', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: t, last_seen: t }]), 300);
     const text = await readUntil(res, (s) => s.includes('"id":"sse-1"'));
     ctl.abort();
-    const m = /id: (\d+)\nevent: alert\ndata: (\{.*"id":"sse-1".*\})\n/.exec(text);
+    const m = /id: (\d+)\.(\d+)\nevent: alert\ndata: (\{.*"id":"sse-1".*\})\n/.exec(text);
     expect(m, text).not.toBeNull();
-    expect(JSON.parse(m![2]!)).toMatchObject({ id: 'sse-1', detector: 'volume', summary: 'flood' });
+    expect(JSON.parse(m![3]!)).toMatchObject({ id: 'sse-1', detector: 'volume', summary: 'flood' });
 
-    // a client that lost the connection just before that event gets it again
-    const ctl2 = new AbortController();
-    const again = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': String(Number(m![1]) - 1) }, signal: ctl2.signal });
-    expect(await readUntil(again, (s) => s.includes('"id":"sse-1"'))).toContain('"id":"sse-1"');
-    ctl2.abort();
+    // a client that lost the connection just before that event gets it again (and one from before incidents, too)
+    for (const lastId of [`${Number(m![1]) - 1}.${m![2]}`, String(Number(m![1]) - 1)]) {
+      const ctl2 = new AbortController();
+      const again = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': lastId }, signal: ctl2.signal });
+      expect(await readUntil(again, (s) => s.includes('"id":"sse-1"'))).toContain('"id":"sse-1"');
+      ctl2.abort();
+    }
+
+    // grouping an alert into an incident is an `incident` event
+    const ctl3 = new AbortController();
+    const live = await fetch(url, { headers: auth('viewer'), signal: ctl3.signal });
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const sse2 = { id: 'sse-2', detector: 'entity_volume', severity: 'high' as const, entity: { type: 'ip' as const, value: '198.51.100.88' }, window: { start: t, end: t }, observed: 900, expected: 1, score: 9, summary: 'script', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open' as const, windows: 1, first_seen: t, last_seen: t };
+    setTimeout(() => void store(rt.store).save([sse2]).then(() => createIncidentStore(rt.store, store(rt.store)).place([sse2], 30)), 300);
+    const itext = await readUntil(live, (s) => /event: incident\ndata: .*sse-2/.test(s), 30_000);
+    ctl3.abort();
+    const im = /id: (\d+)\.(\d+)\nevent: incident\ndata: (\{.*\})\n/.exec(itext);
+    expect(im, itext).not.toBeNull();
+    expect(JSON.parse(im![3]!)).toMatchObject({ title: 'script', alert_ids: ['sse-2'], status: 'open' });
     expect((await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': 'nope' } })).status).toBe(400);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * GET /v1/alerts/stream: server-sent events, one `alert` event per new or changed alert
- * version, newest state. Resumable: each event's id is its version position, and a client
- * that reconnects with Last-Event-ID gets everything after it. A comment line every 15 s
- * keeps proxies from closing an idle stream.
+ * version and one `incident` event per new or changed incident (grouping), newest state.
+ * Resumable: each event's id is the stream's position, `<alert version>.<incident version>`,
+ * and a client that reconnects with Last-Event-ID gets everything after it (a bare number,
+ * from before incidents, resumes the alerts and starts the incidents from now). A comment line
+ * every 15 s keeps proxies from closing an idle stream.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
@@ -17,6 +19,7 @@ const REVERIFY_MS = 5000;
 export interface AlertStreamOptions {
   store: Store;
   byIds: (ids: string[]) => Promise<Array<{ id: string }>>;
+  incidentsByIds?: (ids: string[]) => Promise<Array<{ id: string }>>;
   stillValid: (req: import('fastify').FastifyRequest) => Promise<boolean>;
   /** open streams one key may hold in this process; the next gets 429 */
   maxPerKey: number;
@@ -34,12 +37,16 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
   app.get('/v1/alerts/stream', { config: { role: 'viewer' }, schema: { summary: 'New and changed alerts as server-sent events (resumable with Last-Event-ID)' } }, async (req, reply) => {
     const last = req.headers['last-event-id'];
     let cursor = 0; // version of the last alert row sent
+    let icursor = 0; // and of the last incident row
+    const maxVersion = async (table: string) => Number((await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.${table}`, format: 'JSONEachRow' })).json<{ v: number | string }>())[0]?.v ?? 0);
     if (typeof last === 'string' && last !== '') {
-      if (!/^\d{1,20}$/.test(last)) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
-      cursor = Number(last);
+      const m = /^(\d{1,20})(?:\.(\d{1,20}))?$/.exec(last);
+      if (!m) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
+      cursor = Number(m[1]);
+      icursor = m[2] !== undefined ? Number(m[2]) : await maxVersion('incidents');
     } else {
-      const [r] = await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.alerts`, format: 'JSONEachRow' })).json<{ v: number | string }>();
-      cursor = Number(r?.v ?? 0);
+      cursor = await maxVersion('alerts');
+      icursor = await maxVersion('incidents');
     }
     const keyId = req.principal!.id;
     const held = perKey.get(keyId) ?? 0;
@@ -94,10 +101,22 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
           const alerts = new Map((await opts.byIds([...new Set(rows.map((r) => r.id))])).map((a) => [a.id, a]));
           for (const r of rows) {
             const a = alerts.get(r.id);
-            if (a && open) res.write(`id: ${r.version}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
             cursor = Math.max(cursor, Number(r.version));
+            if (a && open) res.write(`id: ${cursor}.${icursor}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
           }
-        } else if (Date.now() - lastBeat > HEARTBEAT_MS) {
+        }
+        const irows = opts.incidentsByIds
+          ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {icursor:UInt64} ORDER BY version LIMIT 500`, query_params: { icursor }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
+          : [];
+        if (irows.length) {
+          const incidents = new Map((await opts.incidentsByIds!([...new Set(irows.map((r) => r.id))])).map((i) => [i.id, i]));
+          for (const r of irows) {
+            const i = incidents.get(r.id);
+            icursor = Math.max(icursor, Number(r.version));
+            if (i && open) res.write(`id: ${cursor}.${icursor}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
+          }
+        }
+        if (!rows.length && !irows.length && Date.now() - lastBeat > HEARTBEAT_MS) {
           res.write(`: ${new Date().toISOString()}\n\n`);
           lastBeat = Date.now();
         }
