@@ -1,8 +1,8 @@
 /**
  * What an alert's severity means, decided in one place for every detector (docs/detection.md):
  *
- * - **critical**: evidence that an attack *succeeded* or is doing damage now — a login that
- *   succeeded from an address that was guessing or stuffing credentials, a route nobody had
+ * - **critical**: evidence that an attack *succeeded* or is doing damage now — a request that
+ *   authenticated from an address that was guessing or stuffing credentials, a route nobody had
  *   used answering an ordinary user with success, at least `detect.severity.criticalBytes`
  *   served to one principal or one route in a window.
  * - **high**: a confident attack signal without proof of success — guessing that only
@@ -28,11 +28,13 @@ export function severityOf(f: Finding, cfg: DetectConfig): { severity: Severity;
   const d = f.detail;
   switch (f.detector) {
     case 'brute_force':
-    case 'credential_stuffing':
-    case 'distributed_brute_force': {
-      const succeeded = num(d.requests) - num(d.failures);
-      return succeeded > 0 ? { severity: 'critical', reason: `${succeeded} request(s) succeeded among the failures` } : { severity: 'high', reason: 'guessing, every attempt failed' };
+    case 'credential_stuffing': {
+      // counted by the runner from the events: requests from the guessing address that authenticated
+      const succeeded = num(d.succeeded);
+      return succeeded > 0 ? { severity: 'critical', reason: `${succeeded} request(s) from the guessing address authenticated` } : { severity: 'high', reason: 'guessing, no request from the address authenticated' };
     }
+    case 'distributed_brute_force':
+      return { severity: 'high', reason: 'guessing from many addresses' };
     case 'sensitive_access':
       if (d.route_has_history === false && num(d.succeeded) > 0) return { severity: 'critical', reason: 'a route nobody had used answered a non-operator with success' };
       return { severity: 'high', reason: d.route_has_history === false ? 'a route nobody had used, every request refused' : 'a privileged route used by a newcomer' };

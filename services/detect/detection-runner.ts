@@ -98,12 +98,25 @@ export function createDetectionRunner(deps: RunnerDeps) {
     }
   }
 
+  /** How many requests from a guessing address authenticated in its window: the severity policy's proof of success. */
+  async function countSuccesses(f: Finding): Promise<void> {
+    try {
+      const [r] = await rows<{ n: number | string }>(`SELECT countIf(auth_outcome = 'success') AS n FROM ${db}.events WHERE client_ip = toIPv6(${sqlString(f.entity.value)}) AND ${eventTimeRange(f.window)}`);
+      f.detail = { ...f.detail, succeeded: Number(r?.n ?? 0) };
+    } catch (err) {
+      log.warn({ err: errorMessage(err), detector: f.detector }, 'could not count the successful logins of a guessing address');
+    }
+  }
+
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
 
   /** Findings → new or extended alerts, saved; in event-time order so extensions chain. */
   async function record(detector: Detector<never>, findings: Finding[], result: RangeResult): Promise<void> {
     findings.sort((a, b) => a.window.end - b.window.end);
-    for (const f of findings) applySeverityPolicy(f, config.detect);
+    for (const f of findings) {
+      if ((f.detector === 'brute_force' || f.detector === 'credential_stuffing') && f.entity.type === 'ip') await countSuccesses(f);
+      applySeverityPolicy(f, config.detect);
+    }
     const changed = new Map<string, Alert>();
     for (const f of findings) {
       const key = `${f.entity.type}\0${f.entity.value}`;
@@ -129,8 +142,10 @@ export function createDetectionRunner(deps: RunnerDeps) {
       metrics.alerts.inc({ detector: f.detector, severity: f.severity });
       log.info({ detector: f.detector, entity: f.entity, severity: f.severity, id: alert.id }, 'alert opened');
     }
-    await deps.alerts.save([...changed.values()]);
+    // grouped first: if storing the alerts then fails, the retried chunk opens the same alerts
+    // (same ids) and groups them again; the other order could leave stored alerts in no incident
     await incidents.place([...changed.values()], config.detect.incidentWindowMin);
+    await deps.alerts.save([...changed.values()]);
   }
 
   /** Scores windows ending in [range.from, range.to) with every detector (or the given ones). */

@@ -49,10 +49,18 @@ export function linkKeys(a: Pick<Alert, 'entity' | 'detail' | 'detector'>): stri
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 const t = (iso: string) => Date.parse(iso);
 
-/** The incident an alert opens on its own: its id follows from the alert's (replays give the same). */
-export function incidentFor(a: Alert): Incident {
+const idFrom = (s: string) => `inc-${createHash('sha256').update(s).digest('hex').slice(0, 16)}`;
+
+/**
+ * The incident an alert opens on its own: its id follows from the alert's (replays give the
+ * same), or, when that id is taken (the alert came back after its incident was resolved),
+ * from the alert and when it came back.
+ */
+export function incidentFor(a: Alert, taken: ReadonlySet<string> = new Set()): Incident {
+  let id = idFrom(a.id);
+  if (taken.has(id)) id = idFrom(`${a.id}:${a.last_seen}`);
   return {
-    id: `inc-${createHash('sha256').update(a.id).digest('hex').slice(0, 16)}`,
+    id,
     title: a.summary,
     severity: a.severity,
     keys: linkKeys(a),
@@ -78,10 +86,11 @@ export interface GroupResult {
 
 /**
  * Places alerts (new or extended) into incidents. `open` are the incidents that may still
- * take alerts (not resolved by a human, not merged), `alertsOf` gives the alerts an incident
- * already holds (for its title and severity when it changes).
+ * take alerts (not resolved by a human, not merged), `known` the alerts they already hold (for
+ * the title and severity), `taken` the ids of incidents that exist but may not take alerts
+ * (resolved or merged): a new incident never reuses one.
  */
-export function groupAlerts(open: Incident[], alerts: Alert[], opts: { windowMin: number; known: Map<string, Alert> }): GroupResult {
+export function groupAlerts(open: Incident[], alerts: Alert[], opts: { windowMin: number; known: Map<string, Alert>; taken?: ReadonlySet<string> }): GroupResult {
   const gap = opts.windowMin * 60_000;
   const live = new Map(open.map((i) => [i.id, { ...i }]));
   const changed = new Set<string>();
@@ -95,7 +104,7 @@ export function groupAlerts(open: Incident[], alerts: Alert[], opts: { windowMin
     const linked = [...live.values()].filter((i) => !i.merged_into && (holder.get(a.id) === i.id || (near(i, a, gap) && i.keys.some((k) => keys.includes(k)))));
     let target: Incident;
     if (linked.length === 0) {
-      target = incidentFor(a);
+      target = incidentFor(a, opts.taken);
       live.set(target.id, target);
     } else {
       linked.sort((x, y) => t(x.first_seen) - t(y.first_seen) || x.id.localeCompare(y.id));

@@ -9,7 +9,7 @@
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { Store } from '../shared/clickhouse.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
-import { groupAlerts, type Incident } from './incident-grouping.js';
+import { groupAlerts, incidentFor, type Incident } from './incident-grouping.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 export type IncidentAction = 'ack' | 'resolve' | 'reopen';
@@ -132,7 +132,10 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
       ).map(view);
       const memberIds = [...new Set(open.flatMap((i) => i.alert_ids))];
       const known = new Map((await alerts.byIds(memberIds)).map((a) => [a.id, a]));
-      const { changed: incidents, placed } = groupAlerts(open, changed, { windowMin, known });
+      // the ids these alerts would give new incidents, where such an incident exists already (resolved, merged)
+      const candidates = changed.map((a) => incidentFor(a).id);
+      const taken = new Set((await rows<{ id: string }>(`SELECT DISTINCT id FROM ${db}.incidents WHERE id IN {ids:Array(String)}`, { ids: candidates })).map((r) => r.id).filter((id) => !open.some((i) => i.id === id)));
+      const { changed: incidents, placed } = groupAlerts(open, changed, { windowMin, known, taken });
       await save(incidents.map(({ id, title, severity, keys, detectors, owasp, alert_ids, first_seen, last_seen, merged_into }) => ({ id, title, severity, keys, detectors, owasp, alert_ids, first_seen, last_seen, merged_into })));
       return placed;
     },

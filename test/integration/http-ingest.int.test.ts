@@ -347,7 +347,14 @@ describe('incidents over HTTP', () => {
     await alertStore.save([again]);
     const placed = await incidents.place([again], 30);
     expect(placed.get('inc-bf-2')).not.toBe(attack.id);
-    expect((await incidents.get(attack.id))!.status).toBe('resolved');
+    // the resolved incident's own alert coming back (extended) opens a new incident too, and leaves the resolved one as it was
+    const back = { ...bf, window: { start: bf.window.start, end: at(40) }, last_seen: at(40), windows: 12 };
+    await alertStore.save([back]);
+    const placedBack = (await incidents.place([back], 30)).get('inc-bf');
+    expect(placedBack).toBeDefined();
+    expect(placedBack).not.toBe(attack.id);
+    const resolved = (await incidents.get(attack.id))!;
+    expect(resolved).toMatchObject({ status: 'resolved', alert_ids: ['inc-bf', 'inc-rate'] });
     const audit = await rows<{ action: string; detail: string }>(`SELECT action, detail FROM audit_log WHERE target = '${attack.id}' ORDER BY at`);
     expect(audit.map((r) => r.action).sort()).toEqual(['incident.ack', 'incident.ack', 'incident.resolve']);
     expect((await app.inject({ method: 'GET', url: '/v1/incidents?status=nope', headers: auth('viewer') })).statusCode).toBe(400);

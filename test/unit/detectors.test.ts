@@ -336,8 +336,10 @@ describe('the severity policy', () => {
     const f = (detector: Finding['detector'], detail: Record<string, unknown>, over: Partial<Finding> = {}): Finding => ({ detector, entity: { type: 'ip', value: '198.51.100.7' }, window: { start: 0, end: MIN }, observed: 1, expected: 0, score: 50, severity: 'critical', summary: '', owasp: 'API2', detail, ...over });
     const sev = (x: Finding) => severityOf(x, cfg).severity;
     expect(sev(f('brute_force', { requests: 40, failures: 40 }))).toBe('high');
-    expect(sev(f('brute_force', { requests: 41, failures: 40 }))).toBe('critical');
-    expect(sev(f('credential_stuffing', { requests: 480, failures: 466 }))).toBe('critical');
+    expect(sev(f('brute_force', { requests: 41, failures: 40, succeeded: 0 }))).toBe('high');
+    expect(sev(f('brute_force', { requests: 41, failures: 40, succeeded: 1 }))).toBe('critical');
+    expect(sev(f('credential_stuffing', { requests: 480, failures: 466, succeeded: 14 }))).toBe('critical');
+    expect(sev(f('distributed_brute_force', { requests: 900, failures: 90 }))).toBe('high');
     expect(sev(f('sensitive_access', { route_has_history: false, succeeded: 8 }))).toBe('critical');
     expect(sev(f('sensitive_access', { route_has_history: false, succeeded: 0 }))).toBe('high');
     expect(sev(f('sensitive_access', { route_has_history: true, succeeded: 3 }))).toBe('high');
@@ -348,6 +350,6 @@ describe('the severity policy', () => {
     expect(sev(f('volume', {}, { severity: 'medium' }))).toBe('medium');
     expect(sev(f('route_drop', {}, { observed: 0 }))).toBe('high');
     for (const d of ['new_country', 'failure_rate', 'slow_ramp', 'error_burst', 'rare_country_surge'] as const) expect(sev(f(d, {}))).toBe('medium');
-    expect(severityOf(f('brute_force', { requests: 41, failures: 40 }), cfg).reason).toContain('1 request(s) succeeded');
+    expect(severityOf(f('brute_force', { succeeded: 1 }), cfg).reason).toContain('1 request(s) from the guessing address authenticated');
   });
 });

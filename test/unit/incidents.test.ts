@@ -34,6 +34,15 @@ describe('incidents', () => {
     expect(group([vol, rate, bf]).changed[0]!.id).toBe(changed[0]!.id);
   });
 
+  it('never reuse the id of an incident that may not take alerts (resolved or merged) for a new one', async () => {
+    const { incidentFor } = await import('../../services/detect/incident-grouping.js');
+    const a = alert({ detector: 'brute_force', entity: { type: 'ip', value: '45.83.64.11' } }, 0);
+    const first = incidentFor(a);
+    const again = groupAlerts([], [{ ...a, last_seen: iso(50) }], { windowMin: 30, known: new Map(), taken: new Set([first.id]) }).changed[0]!;
+    expect(again.id).not.toBe(first.id);
+    expect(again.id).toMatch(/^inc-[0-9a-f]{16}$/);
+  });
+
   it('keep apart alerts that share nothing, or share an entity hours apart', () => {
     const a = alert({ detector: 'new_country', entity: { type: 'principal', value: 'dave' } }, 0);
     const b = alert({ detector: 'volume', entity: { type: 'route', value: '/v1/search' } }, 3);

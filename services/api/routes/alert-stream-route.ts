@@ -40,8 +40,8 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
     let icursor = 0; // and of the last incident row
     const maxVersion = async (table: string) => Number((await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.${table}`, format: 'JSONEachRow' })).json<{ v: number | string }>())[0]?.v ?? 0);
     if (typeof last === 'string' && last !== '') {
-      const m = /^(\d{1,20})(?:\.(\d{1,20}))?$/.exec(last);
-      if (!m) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
+      const m = /^(\d{1,16})(?:\.(\d{1,16}))?$/.exec(last);
+      if (!m || Number(m[1]) > Number.MAX_SAFE_INTEGER || Number(m[2] ?? 0) > Number.MAX_SAFE_INTEGER) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
       cursor = Number(m[1]);
       icursor = m[2] !== undefined ? Number(m[2]) : await maxVersion('incidents');
     } else {
@@ -77,10 +77,14 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
       wake();
     };
     streams.add(end);
-    req.raw.on('close', () => {
+    const closed = () => {
       end();
       release();
-    });
+    };
+    req.raw.on('close', closed);
+    res.on('close', closed);
+    // a client that left while the cursors were read: its close has fired already
+    if (req.raw.socket?.destroyed || res.destroyed) closed();
     let lastBeat = Date.now();
     let lastVerified = Date.now();
     while (open) {
