@@ -167,7 +167,7 @@ export async function queryCsv(sql: string): Promise<Blob> {
  * Authorization header), parsed as server-sent events, reconnected with Last-Event-ID after
  * any failure (1 s, doubling to 15 s).
  */
-export function streamAlerts(onAlert: (a: Alert) => void, onStatus: (live: boolean) => void): () => void {
+export function streamAlerts(onAlert: (a: Alert) => void, onStatus: (live: boolean) => void, onIncident: (id: string) => void = () => undefined): () => void {
   const ctl = new AbortController();
   let lastId = '';
   let stopped = false;
@@ -205,6 +205,7 @@ export function streamAlerts(onAlert: (a: Alert) => void, onStatus: (live: boole
             }
             if (id) lastId = id;
             if (event === 'alert' && data.length) onAlert(JSON.parse(data.join('\n')) as Alert);
+            if (event === 'incident' && data.length) onIncident((JSON.parse(data.join('\n')) as { id: string }).id);
           }
         }
         throw new Error('stream ended');

@@ -7,6 +7,7 @@ import { Feed, NO_FILTERS, type Filters } from './views/feed.js';
 import { Detail } from './views/detail.js';
 import { Traffic } from './views/traffic.js';
 import { SqlConsole } from './views/sql.js';
+import { Incidents } from './views/incidents.js';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
@@ -102,7 +103,9 @@ function Shell(p: { me: Me; down: boolean }) {
     on();
     return () => removeEventListener('hashchange', on);
   }, []);
-  useEffect(() => streamAlerts((a) => book.put([a], true), setLive), []);
+  // grouping changes bump a counter the incidents view reloads on
+  const [incidentVersion, bumpIncidents] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => streamAlerts((a) => book.put([a], true), setLive, () => bumpIncidents(0)), []);
   useEffect(() => {
     document.title = book.unread.size ? `(${book.unread.size}) Gatewatch` : 'Gatewatch';
   });
@@ -111,6 +114,7 @@ function Shell(p: { me: Me; down: boolean }) {
   let content;
   if (detail) content = <Detail id={decodeURIComponent(detail[1]!)} me={p.me} book={book} />;
   else if (path === '/traffic') content = <Traffic />;
+  else if (path === '/incidents') content = <Incidents me={p.me} version={incidentVersion} />;
   else if (path === '/sql')
     content = can(p.me, 'analyst') ? (
       <SqlConsole initial={params.get('q') ?? undefined} />
@@ -140,6 +144,7 @@ function Shell(p: { me: Me; down: boolean }) {
             </span>
           ) : null,
         )}
+        {tab('#/incidents', 'Incidents')}
         {tab('#/traffic', 'Traffic')}
         {tab('#/sql', 'SQL')}
         <span class="spacer" />

@@ -257,6 +257,39 @@ describe('dashboard', () => {
     await ctx.close();
   });
 
+  it('shows incidents (one attack, its alerts together), opens one to its alerts, acknowledges it with a reason, and adds a new one live', async () => {
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createClickHouseAlertStore } = await import('../../services/detect/clickhouse-alert-store.js');
+    const alertStore = createClickHouseAlertStore(rt.store);
+    const incidents = createIncidentStore(rt.store, alertStore);
+    const all = await incidents.list({ limit: 1000 });
+    const grouped = all.find((i) => i.alerts_count > 1);
+    expect(grouped, JSON.stringify(all.map((i) => [i.title, i.alerts_count]))).toBeDefined();
+    const { ctx, page, errors } = await newPage();
+    await logInAndWait(page, key.analyst!);
+    await page.click('a[href="#/incidents"]');
+    const row = page.locator(`[data-incident-id="${grouped!.id}"]`);
+    await row.waitFor();
+    expect(await page.locator('[data-testid=incident-list] tr[data-incident-id]').count()).toBe(all.filter((i) => !i.merged_into).length);
+    expect(await row.textContent()).toContain(`${grouped!.alerts_count} alerts`);
+    await row.click();
+    await expect.poll(() => page.locator('[data-incident-alert]').count(), POLL).toBe(grouped!.alerts_count);
+    expect(await page.locator('[data-incident-alert] a').first().getAttribute('href')).toMatch(/^#\/alerts\//);
+    await shot(page, '7-incident');
+    await page.getByLabel('reason').fill('blocked at the edge');
+    await page.getByTestId('incident-ack').click();
+    await expect.poll(() => row.locator('td.status').textContent(), POLL).toBe('acknowledged');
+    expect((await incidents.get(grouped!.id))!.status).toBe('acknowledged');
+    // a new incident arrives through the live stream, without a reload
+    const t = new Date().toISOString();
+    const fresh = { id: 'browser-incident-1', detector: 'entity_volume', severity: 'high' as const, entity: { type: 'ip' as const, value: '198.51.100.99' }, window: { start: t, end: t }, observed: 900, expected: 2, score: 9, summary: 'Live: 900 requests from 198.51.100.99 in 5 min', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] }, detail: {}, status: 'open' as const, windows: 1, first_seen: t, last_seen: t };
+    await incidents.place([fresh], 30);
+    await alertStore.save([fresh]);
+    await expect.poll(() => page.locator('[data-testid=incident-list]').textContent(), { timeout: 30_000 }).toContain('Live: 900 requests from 198.51.100.99');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('gives a viewer no actions and no SQL console', async () => {
     const { ctx, page } = await newPage();
     await logIn(page, key.viewer!);
