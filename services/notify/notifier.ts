@@ -108,7 +108,27 @@ export function createNotifier(deps: NotifierDeps) {
   // settled before this process started: their keys, so that an alert updated later is not sent again
   const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
   // grouping and rate limiting: when an entity was last notified per channel, when each channel sent
-  const groupKey = (n: { channel: Channel; alert: Alert }) => `${n.channel.name}\0${n.alert.entity.type}\0${n.alert.entity.value}`;
+  // alerts of one incident group together (else those about one entity): one attack, one message
+  const incidentOf = new Map<string, string>();
+  const groupKey = (n: { channel: Channel; alert: Alert }) => {
+    const incident = incidentOf.get(n.alert.id);
+    return incident ? `${n.channel.name}\0incident\0${incident}` : `${n.channel.name}\0${n.alert.entity.type}\0${n.alert.entity.value}`;
+  };
+  /** Which incident each of these alerts is in (read from the store: grouping is detection's). */
+  async function learnIncidents(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    try {
+      const rows = await (await client.query({
+        query: `SELECT id, alert_ids FROM ${db}.incidents FINAL WHERE merged_into = '' AND hasAny(alert_ids, {ids:Array(String)})`,
+        query_params: { ids },
+        format: 'JSONEachRow',
+      })).json<{ id: string; alert_ids: string[] }>();
+      const wanted = new Set(ids);
+      for (const r of rows) for (const a of r.alert_ids) if (wanted.has(a)) incidentOf.set(a, r.id);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not read the incidents of new alerts: they are grouped by entity');
+    }
+  }
   const lastSent = new Map<string, number>();
   const sentAtByChannel = new Map<string, number[]>();
   const sentAt = (channel: string) => {
@@ -138,6 +158,7 @@ export function createNotifier(deps: NotifierDeps) {
     const rows = all.filter((r) => mine(r.alert_id, r.channel));
     const pendingIds = [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
     const alerts = new Map((await deps.alerts.byIds(pendingIds)).map((a) => [a.id, a]));
+    await learnIncidents(pendingIds);
     for (const r of rows) {
       const key = `${r.alert_id}\0${r.channel}`;
       if (r.status !== 'pending') {
@@ -167,6 +188,7 @@ export function createNotifier(deps: NotifierDeps) {
     const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(`${r.id}\0${c.name}`)));
     if (fresh.length) {
       const byId = new Map((await deps.alerts.byIds(fresh.map((r) => r.id))).map((a) => [a.id, a]));
+      await learnIncidents([...byId.keys()]);
       const created: Notification[] = [];
       for (const r of fresh) {
         const alert = byId.get(r.id);
@@ -229,7 +251,7 @@ export function createNotifier(deps: NotifierDeps) {
 
   /**
    * One channel's due notifications become messages: silenced ones are marked; the rest are
-   * grouped by entity (one message per entity); the channel's rate limit caps the messages,
+   * grouped by incident, or by entity for an alert in none (one message per group); the channel's rate limit caps the messages,
    * and what is over goes out as one summary message, not dropped.
    */
   async function deliverAll(list: Notification[], silences: Silence[]): Promise<void> {

@@ -207,6 +207,28 @@ describe('grouping and rate limits', () => {
   });
 });
 
+describe('notifications per incident', () => {
+  it('send the alerts of one incident (different entities, one attack) as one message', async () => {
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const alerts = createClickHouseAlertStore(rt.store);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await notifier.tick(); // settle what earlier tests left
+    const before = received.filter((r) => r.path === '/limited').length;
+    // two accounts walking the same order ids: two entities, one incident (they name the same route)
+    const walk = (id: string, who: string): Alert => ({ ...alert(id, 'high', who), detector: 'enumeration', entity: { type: 'principal', value: who }, detail: { route: '/v1/orders/{id}' } });
+    const pair = [walk('inc-n1', 'oscar'), walk('inc-n2', 'olga')];
+    await createIncidentStore(rt.store, alerts).place(pair, 30);
+    await alerts.save(pair);
+    await waitFor(async () => {
+      await notifier.tick();
+      return pair.map((a) => notifier.state(a.id, 'limited')?.status);
+    }, (st) => st.every((x) => x === 'sent'), { what: 'incident sent' });
+    const sent = received.filter((r) => r.path === '/limited').slice(before);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(sent[0]!.body)).toMatchObject({ type: 'alert_group', count: 2 });
+  });
+});
+
 describe('dead letters', () => {
   it('can be sent again once the receiver is fixed', async () => {
     const alerts = createClickHouseAlertStore(rt.store);
