@@ -375,6 +375,17 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (incident_id, at)`,
     ],
   },
+  {
+    version: 12,
+    name: 'incident events: silences (until) and an order the stream can resume from (version)',
+    // A silence on an incident is an event like an acknowledgement: who, when, why, and until
+    // when its notifications are held back. `version` is increasing per write (wall-clock
+    // microseconds), so the alert stream can send status changes after a Last-Event-ID.
+    statements: ({ db }) => [
+      `ALTER TABLE ${db}.incident_events ADD COLUMN IF NOT EXISTS until DateTime64(3, 'UTC') DEFAULT toDateTime64(0, 3, 'UTC')`,
+      `ALTER TABLE ${db}.incident_events ADD COLUMN IF NOT EXISTS version UInt64 DEFAULT toUnixTimestamp64Micro(at)`,
+    ],
+  },
 ];
 
 /** The merge selector's base for the tables written at the event rate (migration 10). */

@@ -152,7 +152,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   const incidents = deps.incidents ?? createIncidentStore(deps.store, deps.alerts);
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });
   await app.register(channelRoutes, { channels, audit: deps.audit, deliver: deps.deliver ?? realDeliver, dashboardUrl: deps.config.notify.dashboardUrl });
-  await app.register(alertStreamRoute, { store: deps.store, incidentsByIds: (ids) => incidents.byIds(ids), maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
+  await app.register(alertStreamRoute, { store: deps.store, incidents, maxPerKey: deps.config.api.streamsPerKey, metrics: deps.metrics, byIds: (ids) => deps.alerts.byIds(ids), stillValid: async (req) => (await deps.keys.verify(presentedKey(req) ?? '')) !== undefined });
   await app.register(alertRoutes, { alerts: deps.alerts, audit: deps.audit, ...(deps.runner ? { runner: deps.runner } : {}) });
   await app.register(incidentRoutes, { incidents, audit: deps.audit });
   return app as unknown as App;

@@ -1,7 +1,8 @@
 /**
  * `gatewatch incidents [--json] [--status S] [--limit N]`: incidents newest first;
  * `gatewatch incidents show ID`: one incident with its alerts and trail;
- * `gatewatch incidents ack|resolve|reopen ID [--comment TEXT]`.
+ * `gatewatch incidents ack|resolve|reopen|unsilence ID [--comment TEXT]`;
+ * `gatewatch incidents silence ID [--duration MIN] [--comment TEXT]`.
  * Through a running server when one holds the store (as its CLI key), else on the store
  * directly (the trail names the actor `cli`).
  */
@@ -32,7 +33,7 @@ async function viaServer<T>(config: Config, path: string, init: { method: string
   return (await res.json()) as T;
 }
 
-const line = (i: IncidentView) => `${i.last_seen}  ${i.severity.padEnd(8)} ${i.status.padEnd(12)} ${i.id}  ${i.alerts_count} alert${i.alerts_count === 1 ? '' : 's'} (${i.detectors.join(', ')})\n    ${i.title}\n`;
+const line = (i: IncidentView) => `${i.last_seen}  ${i.severity.padEnd(8)} ${i.status.padEnd(12)} ${i.id}${i.silenced_until ? ` (silenced until ${i.silenced_until})` : ''}  ${i.alerts_count} alert${i.alerts_count === 1 ? '' : 's'} (${i.detectors.join(', ')})\n    ${i.title}\n`;
 
 export async function incidentsCommand(config: Config, opts: { json?: boolean; status?: IncidentStatus; limit: number }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.status ? { status: opts.status } : {}) });
@@ -56,17 +57,22 @@ export async function incidentShowCommand(config: Config, id: string, opts: { js
   for (const a of [...d.alerts].sort((x, y) => Date.parse(x.first_seen) - Date.parse(y.first_seen))) out(`    ${a.first_seen}  ${a.severity.padEnd(8)} ${a.detector.padEnd(24)} ${a.entity.type}:${a.entity.value}\n      ${a.summary}\n`);
   if (d.events.length) {
     out('  trail:\n');
-    for (const e of d.events) out(`    ${e.at}  ${e.actor}: ${e.from_status} → ${e.to_status}${e.comment ? ` (${e.comment})` : ''}\n`);
+    for (const e of d.events) out(`    ${e.at}  ${e.actor} ${e.action}: ${e.from_status} → ${e.to_status}${e.until ? ` until ${e.until}` : ''}${e.comment ? ` (${e.comment})` : ''}\n`);
   }
 }
 
-export async function incidentTransitionCommand(config: Config, action: IncidentAction, id: string, opts: { comment?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
-  const body = JSON.stringify({ comment: opts.comment ?? '' });
-  let incident = (await viaServer<{ incident: IncidentView }>(config, `/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: 'POST', body }))?.incident;
-  if (!incident) {
-    const r = await withStore(config, (s) => s.transition(id, action, 'cli', opts.comment ?? ''));
-    if (!r.ok) throw new Error(r.message);
-    incident = r.incident;
+export async function incidentTransitionCommand(config: Config, action: IncidentAction, id: string, opts: { comment?: string; duration?: number }, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const silence = action === 'silence' ? { duration_min: opts.duration ?? 60 } : {};
+  const body = JSON.stringify({ comment: opts.comment ?? '', ...silence });
+  let r = await viaServer<{ incident: IncidentView; alerts_changed: number }>(config, `/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: 'POST', body });
+  if (!r) {
+    const untilMs = action === 'silence' ? Date.now() + (opts.duration ?? 60) * 60_000 : undefined;
+    const done = await withStore(config, (s) => s.transition(id, action, 'cli', opts.comment ?? '', untilMs ? { untilMs } : {}));
+    if (!done.ok) throw new Error(done.message);
+    r = { incident: done.incident, alerts_changed: done.alertsChanged };
   }
-  out(`${incident.id} is ${incident.status}\n`);
+  const { incident } = r;
+  const silenced = incident.silenced_until ? `, silenced until ${incident.silenced_until}` : '';
+  const alerts = r.alerts_changed ? ` (${r.alerts_changed} of its alerts too)` : '';
+  out(`${incident.id} is ${incident.status}${silenced}${alerts}\n`);
 }

@@ -172,10 +172,19 @@ export function buildCli(): Command {
     .action(async (id: string, opts: { json?: boolean }) => {
       await incidentShowCommand(config(), id, opts);
     });
-  for (const action of ['ack', 'resolve', 'reopen'] as const) {
+  incidents
+    .command('silence')
+    .description("hold an incident's notifications back for a while (its alerts are still recorded)")
+    .argument('<id>', 'incident id')
+    .option('--duration <minutes>', 'how long', positiveInt('--duration', 1, 30 * 24 * 60), 60)
+    .option('--comment <text>', 'why (kept in the trail)')
+    .action(async (id: string, opts: { comment?: string; duration: number }) => {
+      await incidentTransitionCommand(config(), 'silence', id, opts);
+    });
+  for (const action of ['ack', 'resolve', 'reopen', 'unsilence'] as const) {
     incidents
       .command(action)
-      .description({ ack: 'acknowledge an open incident', resolve: 'resolve an incident', reopen: 'reopen a resolved incident' }[action])
+      .description({ ack: 'acknowledge an open incident and its open alerts', resolve: 'resolve an incident and its alerts', reopen: 'reopen a resolved incident', unsilence: "lift an incident's silence" }[action])
       .argument('<id>', 'incident id')
       .option('--comment <text>', 'why (kept in the trail)')
       .action(async (id: string, opts: { comment?: string }) => {

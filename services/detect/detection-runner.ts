@@ -260,6 +260,9 @@ export function createDetectionRunner(deps: RunnerDeps) {
       else if (to > start) await setScoredUntil([d.name], to);
     }
     await autoResolve(wm);
+    // an incident whose alerts are all resolved now (by the system or by people) is resolved too: a new event in its trail
+    const closed = await incidents.resolveClear();
+    if (closed.length) log.info({ incidents: closed }, 'incidents resolved: every alert clear');
     lastCycleAt = startedAt;
     return result;
   }

@@ -1,15 +1,17 @@
 /**
  * GET /v1/alerts/stream: server-sent events, one `alert` event per new or changed alert
- * version and one `incident` event per new or changed incident (grouping), newest state.
- * Resumable: each event's id is the stream's position, `<alert version>.<incident version>`,
- * and a client that reconnects with Last-Event-ID gets everything after it (a bare number,
- * from before incidents, resumes the alerts and starts the incidents from now). A comment line
- * every 15 s keeps proxies from closing an idle stream.
+ * version and one `incident` event per new or changed incident (grouping) and per change of
+ * its status or silence (its trail), each with the incident's newest state.
+ * Resumable: each event's id is the stream's position, `<alert version>.<incident
+ * version>.<trail version>`, and a client that reconnects with Last-Event-ID gets everything
+ * after it (a shorter id, from an older server, resumes what it names and starts the rest from
+ * now). A comment line every 15 s keeps proxies from closing an idle stream.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
 import { HttpError } from '../auth.js';
 import type { Metrics } from '../../shared/metrics.js';
+import type { IncidentStore } from '../../detect/incident-store.js';
 
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
@@ -19,7 +21,7 @@ const REVERIFY_MS = 5000;
 export interface AlertStreamOptions {
   store: Store;
   byIds: (ids: string[]) => Promise<Array<{ id: string }>>;
-  incidentsByIds?: (ids: string[]) => Promise<Array<{ id: string }>>;
+  incidents?: Pick<IncidentStore, 'byIds' | 'changesSince' | 'lastChange'>;
   stillValid: (req: import('fastify').FastifyRequest) => Promise<boolean>;
   /** open streams one key may hold in this process; the next gets 429 */
   maxPerKey: number;
@@ -37,16 +39,20 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
   app.get('/v1/alerts/stream', { config: { role: 'viewer' }, schema: { summary: 'New and changed alerts as server-sent events (resumable with Last-Event-ID)' } }, async (req, reply) => {
     const last = req.headers['last-event-id'];
     let cursor = 0; // version of the last alert row sent
-    let icursor = 0; // and of the last incident row
+    let icursor = 0; // of the last incident row
+    let ecursor = 0; // and of the last event of the incidents' trail
     const maxVersion = async (table: string) => Number((await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.${table}`, format: 'JSONEachRow' })).json<{ v: number | string }>())[0]?.v ?? 0);
+    const lastChange = async () => (opts.incidents ? opts.incidents.lastChange() : 0);
     if (typeof last === 'string' && last !== '') {
-      const m = /^(\d{1,16})(?:\.(\d{1,16}))?$/.exec(last);
-      if (!m || Number(m[1]) > Number.MAX_SAFE_INTEGER || Number(m[2] ?? 0) > Number.MAX_SAFE_INTEGER) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
+      const m = /^(\d{1,16})(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?$/.exec(last);
+      if (!m || [m[1], m[2], m[3]].some((x) => Number(x ?? 0) > Number.MAX_SAFE_INTEGER)) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
       cursor = Number(m[1]);
       icursor = m[2] !== undefined ? Number(m[2]) : await maxVersion('incidents');
+      ecursor = m[3] !== undefined ? Number(m[3]) : await lastChange();
     } else {
       cursor = await maxVersion('alerts');
       icursor = await maxVersion('incidents');
+      ecursor = await lastChange();
     }
     const keyId = req.principal!.id;
     const held = perKey.get(keyId) ?? 0;
@@ -106,21 +112,29 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
           for (const r of rows) {
             const a = alerts.get(r.id);
             cursor = Math.max(cursor, Number(r.version));
-            if (a && open) res.write(`id: ${cursor}.${icursor}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+            if (a && open) res.write(`id: ${cursor}.${icursor}.${ecursor}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
           }
         }
-        const irows = opts.incidentsByIds
+        const position = () => `${cursor}.${icursor}.${ecursor}`;
+        const irows = opts.incidents
           ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {icursor:UInt64} ORDER BY version LIMIT 500`, query_params: { icursor }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
           : [];
-        if (irows.length) {
-          const incidents = new Map((await opts.incidentsByIds!([...new Set(irows.map((r) => r.id))])).map((i) => [i.id, i]));
+        const changes = opts.incidents ? await opts.incidents.changesSince(ecursor, 500) : [];
+        const ids = [...new Set([...irows.map((r) => r.id), ...changes.map((c) => c.incident_id)])];
+        if (ids.length) {
+          const incidents = new Map((await opts.incidents!.byIds(ids)).map((i) => [i.id, i]));
           for (const r of irows) {
             const i = incidents.get(r.id);
             icursor = Math.max(icursor, Number(r.version));
-            if (i && open) res.write(`id: ${cursor}.${icursor}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
+            if (i && open) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
+          }
+          for (const c of changes) {
+            const i = incidents.get(c.incident_id);
+            ecursor = Math.max(ecursor, c.version);
+            if (i && open) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
           }
         }
-        if (!rows.length && !irows.length && Date.now() - lastBeat > HEARTBEAT_MS) {
+        if (!rows.length && !ids.length && Date.now() - lastBeat > HEARTBEAT_MS) {
           res.write(`: ${new Date().toISOString()}\n\n`);
           lastBeat = Date.now();
         }

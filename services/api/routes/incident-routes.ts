@@ -1,12 +1,14 @@
 /**
  * Incidents over HTTP: the alerts of one attack together. The list and one incident with its
- * alerts and trail (viewer); acknowledge, resolve and reopen with a comment (analyst), recorded
- * in the incident's trail and the audit log. Detection never changes an incident's status.
+ * alerts and trail (viewer); acknowledge, resolve, reopen, silence and unsilence with a comment
+ * (analyst), recorded in the incident's trail and the audit log. Acknowledging or resolving an
+ * incident does the same to its alerts. Detection never undoes a person's decision: the one
+ * status it writes is a resolution once every alert of the incident is clear.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AlertSchema, SEVERITIES } from '../../../schemas/alert-schema.js';
-import type { IncidentStore } from '../../detect/incident-store.js';
+import type { IncidentAction, IncidentStore } from '../../detect/incident-store.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
 import { commentOf } from './alert-routes.js';
@@ -27,11 +29,12 @@ export const IncidentSchema = Type.Object(
     first_seen: Type.String({ format: 'date-time' }),
     last_seen: Type.String({ format: 'date-time' }),
     merged_into: Type.String({ description: "the incident this one became part of ('' for none)" }),
+    silenced_until: Type.String({ description: "its notifications are held back until then ('' when not silenced)" }),
   },
   { $id: 'Incident', additionalProperties: false },
 );
 
-const Event = Type.Object({ at: Type.String(), actor: Type.String(), action: Type.String(), from_status: Type.String(), to_status: Type.String(), comment: Type.String() });
+const Event = Type.Object({ at: Type.String(), actor: Type.String(), action: Type.String(), from_status: Type.String(), to_status: Type.String(), comment: Type.String(), until: Type.String() });
 const Id = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
 export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentStore; audit: AuditLog }> = async (app, opts) => {
@@ -75,26 +78,47 @@ export const incidentRoutes: FastifyPluginAsyncTypebox<{ incidents: IncidentStor
     },
   );
 
-  for (const action of ['ack', 'resolve', 'reopen'] as const) {
+  for (const action of ['ack', 'resolve', 'reopen', 'unsilence'] as const) {
     app.post(
       `/v1/incidents/:id/${action}`,
       {
         config: { role: 'analyst' },
         schema: {
-          summary: { ack: 'Acknowledge an open incident', resolve: 'Resolve an incident', reopen: 'Reopen a resolved incident' }[action],
+          summary: { ack: 'Acknowledge an open incident (and its open alerts)', resolve: 'Resolve an incident (and its alerts)', reopen: 'Reopen a resolved incident', unsilence: "Lift an incident's silence" }[action],
           params: Id,
           description: 'Body (optional): {"comment": "…"}, at most 2,000 characters. Alerts that return after a resolution open a new incident.',
-          response: { 200: Type.Object({ incident: IncidentSchema }) },
+          response: { 200: Type.Object({ incident: IncidentSchema, alerts_changed: Type.Integer() }) },
         },
       },
-      async (req) => {
-        const who = req.principal!;
-        const comment = commentOf(req.body);
-        const r = await opts.incidents.transition(req.params.id, action, who.id, comment);
-        await opts.audit.record({ key_id: who.id, role: who.role, action: `incident.${action}`, target: req.params.id, detail: comment, outcome: r.ok ? 'ok' : 'refused' });
-        if (!r.ok) throw new HttpError(r.reason === 'not_found' ? 404 : 409, r.message, r.reason === 'not_found' ? 'not_found' : 'invalid_transition');
-        return { incident: r.incident };
-      },
+      async (req) => act(req.params.id, action, req.principal!, commentOf(req.body)),
     );
+  }
+
+  app.post(
+    '/v1/incidents/:id/silence',
+    {
+      config: { role: 'analyst' },
+      schema: {
+        summary: "Hold an incident's notifications back for a while (its alerts are still recorded and shown)",
+        params: Id,
+        body: Type.Object(
+          {
+            duration_min: Type.Integer({ minimum: 1, maximum: 30 * 24 * 60, description: 'how long, in minutes (at most 30 days)' }),
+            comment: Type.String({ maxLength: 2000, default: '' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ incident: IncidentSchema, alerts_changed: Type.Integer() }) },
+      },
+    },
+    async (req) => act(req.params.id, 'silence', req.principal!, req.body.comment, { untilMs: Date.now() + req.body.duration_min * 60_000 }),
+  );
+
+  async function act(id: string, action: IncidentAction, who: { id: string; role: string }, comment: string, extra: { untilMs?: number } = {}) {
+    const r = await opts.incidents.transition(id, action, who.id, comment, extra);
+    const detail = extra.untilMs ? `${comment} (until ${new Date(extra.untilMs).toISOString()})`.trim() : comment;
+    await opts.audit.record({ key_id: who.id, role: who.role, action: `incident.${action}`, target: id, detail, outcome: r.ok ? 'ok' : 'refused' });
+    if (!r.ok) throw new HttpError(r.reason === 'not_found' ? 404 : 409, r.message, r.reason === 'not_found' ? 'not_found' : 'invalid_transition');
+    return { incident: r.incident, alerts_changed: r.alertsChanged };
   }
 };
