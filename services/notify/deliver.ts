@@ -3,15 +3,18 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { Channel } from '../../schemas/notify-config-schema.js';
 import type { AttemptOutcome } from './retry-policy.js';
 import { postWebhook } from './webhook-sender.js';
-import { groupWebhookBody, webhookBody } from './webhook-payload.js';
+import { groupWebhookBody, incidentWebhookBody, webhookBody, type IncidentNotice } from './webhook-payload.js';
 import { sendAlertEmail } from './email-sender.js';
 
-/** One message: one alert, several about one entity (`group`), or the overflow of a rate limit. */
-export type Deliver = (channel: Channel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason?: 'group' | 'rate_limit') => Promise<AttemptOutcome & { latencyMs: number }>;
+/**
+ * One message: about an incident (opened with its alerts, updated with new ones, resolved), or
+ * one alert in no incident, several about one entity (`group`), or the overflow of a rate limit.
+ */
+export type Deliver = (channel: Channel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason?: 'group' | 'rate_limit', incident?: IncidentNotice) => Promise<AttemptOutcome & { latencyMs: number }>;
 
-export const deliver: Deliver = (channel, alerts, dashboardUrl, deliveryId, reason = 'group') => {
-  if (channel.type === 'email') return sendAlertEmail(channel, alerts, dashboardUrl, deliveryId, reason);
-  const body = alerts.length === 1 ? webhookBody(channel, alerts[0]!, dashboardUrl) : groupWebhookBody(channel, alerts, dashboardUrl, reason);
+export const deliver: Deliver = (channel, alerts, dashboardUrl, deliveryId, reason = 'group', incident) => {
+  if (channel.type === 'email') return sendAlertEmail(channel, alerts, dashboardUrl, deliveryId, reason, incident);
+  const body = incident ? incidentWebhookBody(channel, incident, alerts, dashboardUrl) : alerts.length === 1 ? webhookBody(channel, alerts[0]!, dashboardUrl) : groupWebhookBody(channel, alerts, dashboardUrl, reason);
   return postWebhook(channel, body, deliveryId);
 };
 

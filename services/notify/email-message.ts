@@ -4,7 +4,7 @@
  * (every value escaped). Evidence rows are bounded like a webhook's.
  */
 import type { Alert } from '../../schemas/alert-schema.js';
-import { alertLink } from './webhook-payload.js';
+import { alertLink, incidentHeadline, incidentLink, resolutionText, type IncidentNotice } from './webhook-payload.js';
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const MAX_ROWS = 5;
@@ -50,6 +50,41 @@ export function groupEmailMessage(alerts: Alert[], dashboardUrl: string, reason:
   const lines = alerts.map((a) => ({ head: `${a.severity.toUpperCase()} ${a.detector} · ${a.entity.type} ${a.entity.value}`, summary: a.summary, link: alertLink(dashboardUrl, a) }));
   const text = lines.map((l) => `${l.head}\n  ${l.summary}\n  ${l.link}`).join('\n\n');
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif"><h2>${escape(subject.replace('[Gatewatch] ', ''))}</h2><ul>${lines.map((l) => `<li><b>${escape(l.head)}</b><br>${escape(l.summary)}<br><a href="${escape(l.link)}">open</a></li>`).join('')}</ul></body></html>`;
+  return { subject, text, html };
+}
+
+/**
+ * An incident in one e-mail: opened (its alerts so far), updated (the alerts new since the last
+ * message) or resolved (by whom, why). Every message about one incident names it in the
+ * subject and in References, so mail clients thread them.
+ */
+export function incidentEmailMessage(n: IncidentNotice, alerts: Alert[], dashboardUrl: string): { subject: string; text: string; html: string } {
+  const i = n.incident;
+  const link = incidentLink(dashboardUrl, i.id);
+  const subject = `[Gatewatch] ${incidentHeadline(n, alerts.length)}`.slice(0, 200);
+  const facts: Array<[string, string]> = [
+    ['Incident', `${i.id} (${i.status})`],
+    ['Severity', i.severity],
+    ['Entities', i.keys.slice(0, 20).join(', ') + (i.keys.length > 20 ? ` and ${i.keys.length - 20} more` : '')],
+    ['Detectors', `${i.detectors.join(', ')} (${i.owasp.join(', ')})`],
+    ['Alerts', String(i.alerts_count)],
+    ['Seen (event time)', `${i.first_seen} – ${i.last_seen}`],
+    ...(n.resolution ? [['Resolution', resolutionText(n.resolution)] as [string, string]] : []),
+  ];
+  const lines = alerts.map((a) => ({ head: `${a.severity.toUpperCase()} ${a.detector} · ${a.entity.type} ${a.entity.value}`, summary: a.summary, link: alertLink(dashboardUrl, a) }));
+  const intro = n.event === 'opened' ? 'Its alerts:' : n.event === 'updated' ? 'New alerts since the last message:' : '';
+  const text = [
+    ...facts.map(([k, v]) => `${k}: ${v}`),
+    '',
+    `Open it: ${link}`,
+    ...(lines.length ? ['', intro, ...lines.map((l) => `${l.head}\n  ${l.summary}\n  ${l.link}`)] : []),
+  ].join('\n');
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif">
+<h2 style="margin:0 0 8px">${escape(subject.replace('[Gatewatch] ', ''))}</h2>
+<table cellpadding="4" style="border-collapse:collapse">${facts.map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`).join('')}</table>
+<p><a href="${escape(link)}">Open the incident in Gatewatch</a></p>
+${lines.length ? `<p>${escape(intro)}</p><ul>${lines.map((l) => `<li><b>${escape(l.head)}</b><br>${escape(l.summary)}<br><a href="${escape(l.link)}">open</a></li>`).join('')}</ul>` : ''}
+</body></html>`;
   return { subject, text, html };
 }
 

@@ -11,7 +11,8 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AttemptOutcome } from './retry-policy.js';
-import { digestEmailMessage, emailMessage, groupEmailMessage, type Digest } from './email-message.js';
+import { digestEmailMessage, emailMessage, groupEmailMessage, incidentEmailMessage, type Digest } from './email-message.js';
+import type { IncidentNotice } from './webhook-payload.js';
 import { BlockedAddressError, connectGuarded } from './ssrf-guard.js';
 
 const transports = new Map<string, { settings: string; transport: Transporter }>();
@@ -46,7 +47,12 @@ function transportFor(c: EmailChannel): Transporter {
   return transport;
 }
 
-export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group'): Promise<AttemptOutcome & { latencyMs: number }> {
+export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group', incident?: IncidentNotice): Promise<AttemptOutcome & { latencyMs: number }> {
+  if (incident) {
+    // one thread per incident in the recipient's mail client
+    const thread = `<${incident.incident.id}@incidents.gatewatch>`;
+    return sendEmail(c, incidentEmailMessage(incident, alerts, dashboardUrl), { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Incident': incident.incident.id, References: thread, 'In-Reply-To': thread });
+  }
   const a = alerts[0]!;
   const m = alerts.length === 1 ? emailMessage(a, dashboardUrl) : groupEmailMessage(alerts, dashboardUrl, reason);
   return sendEmail(c, m, { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Alert': a.id });

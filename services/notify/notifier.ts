@@ -1,5 +1,10 @@
 /**
- * The notifier: every new alert, once per matching channel (signed webhook or e-mail).
+ * The notifier: every new alert, once per matching channel (signed webhook or e-mail); the
+ * alerts of one incident as incident messages — opened (its first alerts), then updated (the
+ * alerts new since, at most one message per group interval), then resolved (by a person, or by
+ * the system when every alert cleared), each to the channels that were told about it. An
+ * acknowledged incident's updates and a silenced incident's messages are held back (marked
+ * suppressed, not sent).
  *
  * Invariants:
  * - a notification (alert × channel) is created once, the first time the alert is seen, and
@@ -22,6 +27,8 @@ import type { Channel } from '../../schemas/notify-config-schema.js';
 import type { Store } from '../shared/clickhouse.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
+import { createIncidentStore, type IncidentStore, type IncidentView } from '../detect/incident-store.js';
+import type { IncidentNotice } from './webhook-payload.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
@@ -33,7 +40,12 @@ import type { EmailChannel } from '../../schemas/notify-config-schema.js';
 type Status = 'pending' | 'sent' | 'dead' | 'suppressed';
 
 interface Notification {
-  alert: Alert;
+  /** the alert's id, or `resolved:<incident>:<trail version>` for an incident's resolution */
+  id: string;
+  /** the alert (absent for a resolution) */
+  alert?: Alert;
+  /** for a resolution: the incident */
+  incident?: string;
   channel: Channel;
   status: Status;
   attempts: number;
@@ -69,7 +81,12 @@ export interface NotifierDeps {
   channels?: () => Promise<Channel[]>;
   /** one attempt to send an e-mail digest */
   sendDigest?: typeof sendDigestEmail;
+  /** incidents (default: the store's) */
+  incidents?: IncidentStore;
 }
+
+const RESOLVED = 'resolved:';
+const keyOf = (id: string, channel: string) => `${id}\0${channel}`;
 
 /** how long a read of the channels is reused */
 const CHANNELS_TTL_MS = 2000;
@@ -80,6 +97,7 @@ export function createNotifier(deps: NotifierDeps) {
   const now = deps.now ?? Date.now;
   const send = deps.deliver ?? realDeliver;
   const silenceStore = deps.silences ?? createSilenceStore(store, now);
+  const incidentStore = deps.incidents ?? createIncidentStore(store, deps.alerts, now);
   let channels: Channel[] = config.notify.channels.filter((c) => c.enabled !== false);
   let channelsReadAt = 0;
   /** Channels added, changed or removed through the API take effect here, within seconds. */
@@ -107,27 +125,44 @@ export function createNotifier(deps: NotifierDeps) {
   const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
   // settled before this process started: their keys, so that an alert updated later is not sent again
   const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
-  // grouping and rate limiting: when an entity was last notified per channel, when each channel sent
-  // alerts of one incident group together (else those about one entity): one attack, one message
+  // grouping and rate limiting: when an incident (or an entity, for alerts in none) was last
+  // notified per channel, when each channel sent
   const incidentOf = new Map<string, string>();
-  const groupKey = (n: { channel: Channel; alert: Alert }) => {
-    const incident = incidentOf.get(n.alert.id);
-    return incident ? `${n.channel.name}\0incident\0${incident}` : `${n.channel.name}\0${n.alert.entity.type}\0${n.alert.entity.value}`;
+  const groupKey = (n: Notification) => {
+    if (n.id.startsWith(RESOLVED)) return `${n.channel.name}\0${n.id}`;
+    const incident = n.incident ?? (n.alert ? incidentOf.get(n.alert.id) : undefined);
+    return incident ? `${n.channel.name}\0incident\0${incident}` : `${n.channel.name}\0${n.alert!.entity.type}\0${n.alert!.entity.value}`;
   };
   /** Which incident each of these alerts is in (read from the store: grouping is detection's). */
   async function learnIncidents(ids: string[]): Promise<void> {
-    if (!ids.length) return;
+    const unknown = ids.filter((id) => !incidentOf.has(id));
+    if (!unknown.length) return;
     try {
-      const rows = await (await client.query({
-        query: `SELECT id, alert_ids FROM ${db}.incidents FINAL WHERE merged_into = '' AND hasAny(alert_ids, {ids:Array(String)})`,
-        query_params: { ids },
-        format: 'JSONEachRow',
-      })).json<{ id: string; alert_ids: string[] }>();
-      const wanted = new Set(ids);
-      for (const r of rows) for (const a of r.alert_ids) if (wanted.has(a)) incidentOf.set(a, r.id);
+      for (let k = 0; k < unknown.length; k += 5000) {
+        const part = unknown.slice(k, k + 5000);
+        const rows = await (await client.query({
+          query: `SELECT id, alert_ids FROM ${db}.incidents FINAL WHERE merged_into = '' AND hasAny(alert_ids, {ids:Array(String)})`,
+          query_params: { ids: part },
+          format: 'JSONEachRow',
+        })).json<{ id: string; alert_ids: string[] }>();
+        const wanted = new Set(part);
+        for (const r of rows) for (const a of r.alert_ids) if (wanted.has(a)) incidentOf.set(a, r.id);
+      }
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'could not read the incidents of new alerts: they are grouped by entity');
     }
+  }
+  /** an incident's messages all belong to one notifier process (the one its id hashes to) */
+  const ownerOf = (id: string) => (id.startsWith(RESOLVED) ? id.slice(RESOLVED.length).split(':')[0]! : incidentOf.get(id) ?? id);
+  /** Of these alerts, those a message to this channel has already been about. */
+  async function notifiedBefore(channel: string, alertIds: string[]): Promise<Set<string>> {
+    if (!alertIds.length) return new Set();
+    const rows = await (await client.query({
+      query: `SELECT alert_id FROM ${db}.notifications FINAL WHERE channel = {channel:String} AND status = 'sent' AND alert_id IN {ids:Array(String)}`,
+      query_params: { channel, ids: alertIds },
+      format: 'JSONEachRow',
+    })).json<{ alert_id: string }>();
+    return new Set(rows.map((r) => r.alert_id));
   }
   const lastSent = new Map<string, number>();
   const sentAtByChannel = new Map<string, number[]>();
@@ -139,14 +174,15 @@ export function createNotifier(deps: NotifierDeps) {
   const groupInterval = config.notify.groupIntervalSec * 1000;
   // several notifier processes: each alert × channel belongs to exactly one of them
   const [shardIndex, shardCount] = config.notify.instance.split('/').map(Number) as [number, number];
-  const mine = (alertId: string, channel: string) => shardCount <= 1 || createHash('sha256').update(`${alertId}\0${channel}`).digest().readUInt32BE(0) % shardCount === shardIndex;
+  const mine = (id: string, channel: string) => shardCount <= 1 || createHash('sha256').update(`${ownerOf(id)}\0${channel}`).digest().readUInt32BE(0) % shardCount === shardIndex;
   let cursor = '';
+  let trailCursor = 0;
   let loaded = false;
   let version = 0;
 
   const stateRow = (n: Notification) => {
     version = Math.max(version + 1, now() * 1000);
-    return { alert_id: n.alert.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version };
+    return { alert_id: n.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version };
   };
   async function persist(ns: Notification[]): Promise<void> {
     if (ns.length) await client.insert({ table: `${db}.notifications`, format: 'JSONEachRow', values: ns.map(stateRow) });
@@ -155,26 +191,37 @@ export function createNotifier(deps: NotifierDeps) {
   async function load(): Promise<void> {
     // notifications already decided, so that a restart neither repeats nor forgets them
     const all = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string; updated: string }>();
+    const pendingIds = [...new Set(all.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
+    // (an alert's incident decides which process owns it: learnt before sorting the rows)
+    await learnIncidents(pendingIds.filter((id) => !id.startsWith(RESOLVED) && !id.startsWith('digest-')));
     const rows = all.filter((r) => mine(r.alert_id, r.channel));
-    const pendingIds = [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
     const alerts = new Map((await deps.alerts.byIds(pendingIds)).map((a) => [a.id, a]));
-    await learnIncidents(pendingIds);
-    for (const r of rows) {
-      const key = `${r.alert_id}\0${r.channel}`;
+    for (const r of all) {
+      const key = keyOf(r.alert_id, r.channel);
       if (r.status !== 'pending') {
         settledBefore.set(key, { status: r.status, attempts: Number(r.attempts), lastError: r.last_error });
         continue;
       }
+      if (!mine(r.alert_id, r.channel)) continue;
       const channel = channels.find((c) => c.name === r.channel);
+      if (!channel) continue;
+      const state = { channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error };
+      if (r.alert_id.startsWith(RESOLVED)) {
+        known.set(key, { id: r.alert_id, incident: ownerOf(r.alert_id), ...state });
+        continue;
+      }
       const alert = alerts.get(r.alert_id);
-      if (!channel || !alert) continue;
-      known.set(key, { alert, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error });
+      if (alert) known.set(key, { id: alert.id, alert, ...state });
     }
     // alerts older than the notifier's first start are history, not news; after a restart, go
     // on from this instance's own last notification
     cursor = rows.length ? rows.reduce((m, r) => (r.updated > m ? r.updated : m), '') : chTime(now() - 24 * 3_600_000);
+    // resolutions of incidents from the same point on (the trail's versions are wall-clock microseconds)
+    trailCursor = Date.parse(`${cursor.replace(' ', 'T')}Z`) * 1000;
     loaded = true;
   }
+
+  const seen = (key: string) => known.has(key) || settledBefore.has(key);
 
   /** New alerts since the last look become pending notifications. */
   async function discover(): Promise<void> {
@@ -184,22 +231,21 @@ export function createNotifier(deps: NotifierDeps) {
       format: 'JSONEachRow',
     })).json<{ id: string; updated: string }>();
     if (rows.length === 0) return;
-    const seen = (key: string) => known.has(key) || settledBefore.has(key);
-    const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(`${r.id}\0${c.name}`)));
+    await learnIncidents(rows.map((r) => r.id));
+    const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(keyOf(r.id, c.name))));
     if (fresh.length) {
       const byId = new Map((await deps.alerts.byIds(fresh.map((r) => r.id))).map((a) => [a.id, a]));
-      await learnIncidents([...byId.keys()]);
       const created: Notification[] = [];
       for (const r of fresh) {
         const alert = byId.get(r.id);
         if (!alert) continue;
         for (const channel of channels) {
-          const key = `${alert.id}\0${channel.name}`;
+          const key = keyOf(alert.id, channel.name);
           if (!mine(alert.id, channel.name) || seen(key) || !channelWants(channel, alert)) continue;
-          // an entity notified lately waits for the group interval: its next alerts go out together
-          const last = lastSent.get(groupKey({ channel, alert }));
-          const nextAt = groupInterval && last !== undefined && last + groupInterval > now() ? last + groupInterval : now();
-          const n: Notification = { alert, channel, status: 'pending', attempts: 0, nextAt, lastError: '' };
+          const n: Notification = { id: alert.id, alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
+          // an incident (or entity) notified lately waits for the group interval: its next alerts go out together
+          const last = lastSent.get(groupKey(n));
+          if (groupInterval && last !== undefined && last + groupInterval > now()) n.nextAt = last + groupInterval;
           known.set(key, n);
           created.push(n);
         }
@@ -210,14 +256,14 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   /** One message (one or several notifications of one channel), one attempt; returns the delivery-log rows. */
-  async function attempt(ns: Notification[], reason: 'group' | 'rate_limit'): Promise<Array<Record<string, unknown>>> {
+  async function attempt(ns: Notification[], reason: 'group' | 'rate_limit', notice?: IncidentNotice): Promise<Array<Record<string, unknown>>> {
     for (const n of ns) n.attempts++;
     const started = now();
     const channel = ns[0]!.channel;
-    const id = ns.length === 1 ? `${ns[0]!.alert.id}:${channel.name}` : `group-${createHash('sha256').update(ns.map((n) => n.alert.id).sort().join(',')).digest('hex').slice(0, 24)}:${channel.name}`;
+    const id = ns.length === 1 ? `${ns[0]!.id}:${channel.name}` : `group-${createHash('sha256').update(ns.map((n) => n.id).sort().join(',')).digest('hex').slice(0, 24)}:${channel.name}`;
     let outcome: AttemptOutcome & { latencyMs: number };
     try {
-      outcome = await send(channel, ns.map((n) => n.alert), config.notify.dashboardUrl, id, reason);
+      outcome = await send(channel, ns.flatMap((n) => (n.alert ? [n.alert] : [])), config.notify.dashboardUrl, id, reason, notice);
     } catch (err) {
       outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
     }
@@ -238,54 +284,123 @@ export function createNotifier(deps: NotifierDeps) {
         n.nextAt = retryAt;
       }
     }
-    if (final === 'dead' && !outcome.ok) log.warn({ alerts: ns.map((n) => n.alert.id), channel: channel.name, attempts, error: outcome.error }, 'delivery dead-lettered');
-    return ns.map((n) => ({ at: chTime(started), alert_id: n.alert.id, channel: channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }));
+    if (final === 'dead' && !outcome.ok) log.warn({ notifications: ns.map((n) => n.id), channel: channel.name, attempts, error: outcome.error }, 'delivery dead-lettered');
+    return ns.map((n) => ({ at: chTime(started), alert_id: n.id, channel: channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }));
   }
 
-  /** A silenced notification is marked and logged, never sent. */
-  function suppress(n: Notification, silenceId: string): Record<string, unknown> {
+  /** A notification held back (a silence, an incident someone is on) is marked and logged, never sent. */
+  function suppress(n: Notification, why: string): Record<string, unknown> {
     n.status = 'suppressed';
-    n.lastError = `silenced by ${silenceId}`;
-    return { at: chTime(now()), alert_id: n.alert.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', http_status: 0, latency_ms: 0, error: n.lastError };
+    n.lastError = why;
+    return { at: chTime(now()), alert_id: n.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', http_status: 0, latency_ms: 0, error: n.lastError };
+  }
+
+  const incidentIdOf = (n: Notification) => n.incident ?? (n.alert ? incidentOf.get(n.alert.id) : undefined);
+
+  /** Who resolved an incident, when and why: its trail's last resolution. */
+  async function resolutionOf(id: string): Promise<IncidentNotice['resolution']> {
+    const found = await incidentStore.get(id);
+    const e = found?.events.filter((x) => x.to_status === 'resolved' && x.from_status !== 'resolved').at(-1);
+    return e ? { by: e.actor, at: e.at, comment: e.comment } : undefined;
   }
 
   /**
    * One channel's due notifications become messages: silenced ones are marked; the rest are
-   * grouped by incident, or by entity for an alert in none (one message per group); the channel's rate limit caps the messages,
-   * and what is over goes out as one summary message, not dropped.
+   * grouped by incident (an incident message: opened the first time this channel hears of it,
+   * updated after; held back while the incident is silenced, and for updates once someone
+   * acknowledged or resolved it), or by entity for an alert in none (one message per group);
+   * an incident's resolution is a message of its own. The channel's rate limit caps the
+   * messages, and what is over goes out as one summary message, not dropped.
    */
-  async function deliverAll(list: Notification[], silences: Silence[]): Promise<void> {
+  async function deliverAll(list: Notification[], silences: Silence[], incidents: Map<string, IncidentView>): Promise<void> {
     const rows: Array<Record<string, unknown>> = [];
     const live: Notification[] = [];
+    const channelName = list[0]!.channel.name;
     for (const n of list) {
       // silenced at the time the alert fired (or now, for one being retried)
-      const s = silences.find((x) => silenceMatches(x, n.alert, Date.parse(n.alert.first_seen)) || silenceMatches(x, n.alert, now()));
-      if (s) rows.push(suppress(n, s.id));
+      const s = n.alert ? silences.find((x) => silenceMatches(x, n.alert!, Date.parse(n.alert!.first_seen)) || silenceMatches(x, n.alert!, now())) : undefined;
+      const incident = incidents.get(incidentIdOf(n) ?? '');
+      if (s) rows.push(suppress(n, `silenced by ${s.id}`));
+      else if (incident?.silenced_until) rows.push(suppress(n, `incident ${incident.id} silenced until ${incident.silenced_until}`));
       else live.push(n);
     }
     const groups = new Map<string, Notification[]>();
     for (const n of live) groups.set(groupKey(n), [...(groups.get(groupKey(n)) ?? []), n]);
-    let messages: Array<{ ns: Notification[]; reason: 'group' | 'rate_limit' }> = [...groups.values()].map((ns) => ({ ns, reason: 'group' as const }));
+    // which incidents this channel has heard of already
+    const inGroups = [...groups.values()].filter((ns) => !ns[0]!.id.startsWith(RESOLVED)).map((ns) => incidents.get(incidentIdOf(ns[0]!) ?? '')).filter((i): i is IncidentView => i !== undefined);
+    const told = await notifiedBefore(channelName, [...new Set(inGroups.flatMap((i) => i.alert_ids))]);
+    type Message = { ns: Notification[]; reason: 'group' | 'rate_limit'; notice?: IncidentNotice };
+    let messages: Message[] = [];
+    for (const ns of groups.values()) {
+      const incident = incidents.get(incidentIdOf(ns[0]!) ?? '');
+      if (!incident) {
+        messages.push({ ns, reason: 'group' });
+        continue;
+      }
+      if (ns[0]!.id.startsWith(RESOLVED)) {
+        const resolution = await resolutionOf(incident.id);
+        messages.push({ ns, reason: 'group', notice: { event: 'resolved', incident, ...(resolution ? { resolution } : {}) } });
+        continue;
+      }
+      const event = incident.alert_ids.some((id) => told.has(id)) ? 'updated' : 'opened';
+      if (incident.status === 'resolved' || (event === 'updated' && incident.status === 'acknowledged')) {
+        for (const n of ns) rows.push(suppress(n, `incident ${incident.id} is ${incident.status}: ${event === 'updated' ? 'updates' : 'messages'} held back`));
+        continue;
+      }
+      messages.push({ ns, reason: 'group', notice: { event, incident } });
+    }
     if (messages.length) {
-      const channel = messages[0]!.ns[0]!.channel.name;
-      const recent = sentAt(channel).filter((t) => t > now() - 60_000);
-      sentAtByChannel.set(channel, recent);
+      const recent = sentAt(channelName).filter((t) => t > now() - 60_000);
+      sentAtByChannel.set(channelName, recent);
       const budget = config.notify.rateLimitPerMin - recent.length;
       if (budget <= 0) {
         // nothing more this minute: try again when the oldest send leaves the window
         for (const m of messages) for (const n of m.ns) n.nextAt = recent[0]! + 60_000;
         messages = [];
       } else if (messages.length > budget) {
-        const overflow = messages.slice(budget - 1).flatMap((m) => m.ns);
-        messages = [...messages.slice(0, budget - 1), { ns: overflow, reason: 'rate_limit' }];
+        // (resolutions are not summed up: they wait for the next minute)
+        const over = messages.slice(budget - 1);
+        const overflow = over.flatMap((m) => m.ns.filter((n) => n.alert));
+        for (const m of over) for (const n of m.ns) if (!n.alert) n.nextAt = now() + 60_000;
+        messages = [...messages.slice(0, budget - 1), ...(overflow.length ? [{ ns: overflow, reason: 'rate_limit' as const }] : [])];
       }
     }
     for (let i = 0; i < messages.length; i += PARALLEL) {
-      const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason)));
+      const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason, m.notice)));
       rows.push(...results.flat());
     }
     if (rows.length) await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
     await persist(list);
+  }
+
+  /**
+   * Incidents resolved since the last look (by a person, or by the system when every alert
+   * cleared): a resolution message to each channel that was sent something about them.
+   */
+  async function resolutions(): Promise<void> {
+    const changes = await incidentStore.changesSince(trailCursor, 1000);
+    if (!changes.length) return;
+    const resolved = changes.filter((c) => c.to_status === 'resolved' && c.from_status !== 'resolved');
+    if (resolved.length) {
+      const views = new Map((await incidentStore.byIds([...new Set(resolved.map((c) => c.incident_id))])).map((i) => [i.id, i]));
+      const created: Notification[] = [];
+      for (const c of resolved) {
+        const incident = views.get(c.incident_id);
+        if (!incident) continue;
+        const id = `${RESOLVED}${c.incident_id}:${c.version}`;
+        for (const channel of channels) {
+          const key = keyOf(id, channel.name);
+          if (!mine(id, channel.name) || seen(key)) continue;
+          // a channel told nothing about the incident has nothing to close
+          if (!(await notifiedBefore(channel.name, incident.alert_ids)).size) continue;
+          const n: Notification = { id, incident: c.incident_id, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
+          known.set(key, n);
+          created.push(n);
+        }
+      }
+      await persist(created);
+    }
+    trailCursor = changes[changes.length - 1]!.version;
   }
 
   // digests: state per period and channel (key `digest-<period start>` \0 channel), like a notification's
@@ -367,7 +482,10 @@ export function createNotifier(deps: NotifierDeps) {
       const byChannel = new Map<string, Notification[]>();
       for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
       const silences = due.length ? await silenceStore.list({ all: true }) : [];
-      await Promise.all([...byChannel.values()].map((list) => deliverAll(list, silences)));
+      const incidentIds = [...new Set(due.map(incidentIdOf).filter((id): id is string => id !== undefined))];
+      const incidents = new Map((await incidentStore.byIds(incidentIds)).map((i) => [i.id, i]));
+      await Promise.all([...byChannel.values()].map((list) => deliverAll(list, silences, incidents)));
+      await resolutions();
       await digests();
     } finally {
       busy = false;
@@ -400,14 +518,19 @@ export function createNotifier(deps: NotifierDeps) {
      */
     async requeue(alertId: string, channelName: string): Promise<boolean> {
       await refreshChannels();
+      if (!alertId.startsWith(RESOLVED)) await learnIncidents([alertId]);
       if (!mine(alertId, channelName)) return false;
-      const key = `${alertId}\0${channelName}`;
+      const key = keyOf(alertId, channelName);
       let n = known.get(key);
       if (!n && settledBefore.get(key)?.status === 'dead') {
-        const [alert] = await deps.alerts.byIds([alertId]);
         const channel = channels.find((c) => c.name === channelName);
-        if (!alert || !channel) return false;
-        n = { alert, channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
+        if (!channel) return false;
+        if (alertId.startsWith(RESOLVED)) n = { id: alertId, incident: ownerOf(alertId), channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
+        else {
+          const [alert] = await deps.alerts.byIds([alertId]);
+          if (!alert) return false;
+          n = { id: alertId, alert, channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
+        }
         settledBefore.delete(key);
         known.set(key, n);
       }
@@ -420,7 +543,7 @@ export function createNotifier(deps: NotifierDeps) {
       return true;
     },
     /** state of one notification, for tests and the API */
-    state: (alertId: string, channel: string) => known.get(`${alertId}\0${channel}`) ?? settledBefore.get(`${alertId}\0${channel}`),
+    state: (id: string, channel: string) => known.get(keyOf(id, channel)) ?? settledBefore.get(keyOf(id, channel)),
   };
 }
 

@@ -1,10 +1,13 @@
 /**
  * What a webhook carries: the full alert (already redacted at ingest: alerts are built from
- * stored rows only) and a link to it; or a Slack-compatible message. Evidence rows are cut to
+ * stored rows only) and a link to it; for the alerts of an incident, the incident and the
+ * alerts that are new to this message (opened, updated) or its resolution; or a
+ * Slack-compatible message. Evidence rows are cut to
  * a bounded size so one huge alert cannot make a huge request.
  */
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
+import type { IncidentView } from '../detect/incident-store.js';
 
 const MAX_EVIDENCE_CHARS = 16_384;
 
@@ -65,4 +68,78 @@ export function groupWebhookBody(channel: WebhookChannel, alerts: Alert[], dashb
     return budget > 0 ? b : { ...b, evidence: { ...b.evidence, rows: [] } };
   });
   return JSON.stringify({ type: 'alert_group', reason, count: alerts.length, summary: title, alerts: kept, links: alerts.map((a) => alertLink(dashboardUrl, a)), link });
+}
+
+/** What an incident message says: it opened, it has new alerts, or it was resolved (and by whom). */
+export interface IncidentNotice {
+  event: 'opened' | 'updated' | 'resolved';
+  incident: IncidentView;
+  /** for a resolution: who (a person's key id, or `system` when every alert cleared), when, why */
+  resolution?: { by: string; at: string; comment: string };
+}
+
+export function incidentLink(dashboardUrl: string, id: string): string {
+  return `${dashboardUrl.replace(/\/$/, '')}/#/incidents/${encodeURIComponent(id)}`;
+}
+
+/** The headline of an incident message, the same in a webhook, Slack and an e-mail subject. */
+export function incidentHeadline(n: IncidentNotice, newAlerts: number): string {
+  const i = n.incident;
+  if (n.event === 'resolved') return `Resolved: ${i.title}`;
+  if (n.event === 'updated') return `${newAlerts} new alert${newAlerts === 1 ? '' : 's'} in ${i.severity} incident: ${i.title}`;
+  return `${i.severity.toUpperCase()} incident: ${i.title}`;
+}
+
+export function resolutionText(r: NonNullable<IncidentNotice['resolution']>): string {
+  const who = r.by === 'system' ? 'the system (every alert clear)' : r.by;
+  return `resolved by ${who} at ${r.at}${r.comment && r.by !== 'system' ? `: ${r.comment}` : ''}`;
+}
+
+/**
+ * An incident message: the incident (title, severity, status, entities, detectors, OWASP
+ * tags, times) and the alerts this message is about (bounded like a single alert's evidence),
+ * or its resolution. Slack gets the same as blocks.
+ */
+export function incidentWebhookBody(channel: WebhookChannel, n: IncidentNotice, alerts: Alert[], dashboardUrl: string): string {
+  const i = n.incident;
+  const link = incidentLink(dashboardUrl, i.id);
+  const headline = incidentHeadline(n, alerts.length);
+  if (channel.format === 'slack') {
+    const emoji = n.event === 'resolved' ? ':white_check_mark:' : { low: ':information_source:', medium: ':warning:', high: ':rotating_light:', critical: ':fire:' }[i.severity];
+    const lines = alerts.slice(0, 10).map((a) => `• *${a.severity}* ${a.detector}: ${a.summary}`);
+    if (alerts.length > 10) lines.push(`… and ${alerts.length - 10} more`);
+    const keys = i.keys.slice(0, 8).map((k) => `\`${k}\``).join(', ') + (i.keys.length > 8 ? ` and ${i.keys.length - 8} more` : '');
+    return JSON.stringify({
+      text: `${emoji} ${headline}`,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${headline}*${n.resolution ? `\n${resolutionText(n.resolution)}` : ''}${lines.length ? `\n${lines.join('\n')}` : ''}` } },
+        {
+          type: 'section',
+          fields: [
+            { type: 'mrkdwn', text: `*Entities*\n${keys}` },
+            { type: 'mrkdwn', text: `*Detectors*\n${i.detectors.join(', ')} (${i.owasp.join(', ')})` },
+            { type: 'mrkdwn', text: `*Alerts*\n${i.alerts_count}, ${i.status}` },
+            { type: 'mrkdwn', text: `*Seen*\n${i.first_seen} – ${i.last_seen}` },
+          ],
+        },
+        { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the incident' }, url: link }] },
+      ],
+    });
+  }
+  let budget = MAX_EVIDENCE_CHARS * 4;
+  const kept = alerts.map((a) => {
+    const b = bounded(a);
+    budget -= JSON.stringify(b.evidence.rows).length;
+    return budget > 0 ? b : { ...b, evidence: { ...b.evidence, rows: [] } };
+  });
+  return JSON.stringify({
+    type: 'incident',
+    event: n.event,
+    summary: headline,
+    incident: i,
+    alerts: kept,
+    ...(n.resolution ? { resolution: n.resolution } : {}),
+    link,
+    links: alerts.map((a) => alertLink(dashboardUrl, a)),
+  });
 }

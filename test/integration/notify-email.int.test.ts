@@ -134,6 +134,48 @@ describe('e-mail delivery', () => {
   });
 });
 
+describe('incident e-mails', () => {
+  it('open and resolve an incident in one thread, every value escaped', async () => {
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const now = new Date().toISOString();
+    const stuffing = (id: string, ip: string): Alert => ({
+      id, detector: 'credential_stuffing', severity: 'high', entity: { type: 'ip', value: ip }, window: { start: now, end: now },
+      observed: 40, expected: 5, score: 4, summary: `${ip} failed to log in as 40 principals <b>x</b>`, owasp: 'API2', evidence: { sql: 'SELECT 1', rows: [] },
+      detail: { route: '/v1/login' }, status: 'open', windows: 1, first_seen: now, last_seen: now,
+    });
+    const alerts = createClickHouseAlertStore(rt.store);
+    const incidents = createIncidentStore(rt.store, alerts);
+    const pair = [stuffing('mail-inc-1', '45.83.64.21'), stuffing('mail-inc-2', '45.83.64.22')];
+    const id = (await incidents.place(pair, 30)).get('mail-inc-1')!;
+    await alerts.save(pair);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    const about = () => mails.filter((m) => m.server === 'ok' && m.mail.headers.get('x-gatewatch-incident') === id);
+    await waitFor(async () => {
+      await notifier.tick();
+      return about().length;
+    }, (n) => n === 1, { what: 'incident mail', timeoutMs: 30_000 });
+    await incidents.transition(id, 'resolve', 'key-analyst', 'blocked at the edge & <reset>');
+    await waitFor(async () => {
+      await notifier.tick();
+      return about().length;
+    }, (n) => n === 2, { what: 'resolution mail', timeoutMs: 30_000 });
+    const [opened, resolved] = about().map((m) => m.mail);
+    expect(opened!.subject).toMatch(/^\[Gatewatch\] HIGH incident: 45\.83\.64\.2[12] failed to log in/);
+    expect(opened!.text).toContain(`https://gatewatch.example.com/#/incidents/${id}`);
+    expect(opened!.text).toContain('https://gatewatch.example.com/#/alerts/mail-inc-1');
+    expect(opened!.text).toContain('ip:45.83.64.21');
+    expect(String(opened!.html)).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(String(opened!.html)).not.toContain('<b>x</b>');
+    expect(resolved!.subject).toMatch(/^\[Gatewatch\] Resolved: /);
+    expect(resolved!.text).toContain('resolved by key-analyst');
+    expect(String(resolved!.html)).toContain('blocked at the edge &amp; &lt;reset&gt;');
+    // one thread: both name the incident in References
+    const refs = (m: ParsedMail) => String(m.headers.get('references') ?? '');
+    expect(refs(opened!)).toContain(`${id}@incidents.gatewatch`);
+    expect(refs(resolved!)).toBe(refs(opened!));
+  });
+});
+
 describe('e-mail and the SSRF guard', () => {
   it('refuses an SMTP host at a loopback address, as a literal or by name, for good and without connecting; a channel that opts in delivers', async () => {
     const now = new Date().toISOString();

@@ -208,24 +208,131 @@ describe('grouping and rate limits', () => {
 });
 
 describe('notifications per incident', () => {
-  it('send the alerts of one incident (different entities, one attack) as one message', async () => {
+  interface IncidentBody {
+    type: string;
+    event: string;
+    summary: string;
+    incident: { id: string; status: string; alert_ids: string[]; keys: string[] };
+    alerts: Array<{ id: string }>;
+    resolution?: { by: string; comment: string };
+    link: string;
+  }
+  const bodies = (from: number) => received.filter((r) => r.path === '/limited').slice(from).map((r) => JSON.parse(r.body) as IncidentBody);
+  const walk = (id: string, who: string): Alert => ({ ...alert(id, 'high', who), detector: 'enumeration', entity: { type: 'principal', value: who }, detail: { route: '/v1/orders/{id}' } });
+
+  it('open with the first alerts, update with later ones at a bounded rate, hold updates back once acknowledged, and close with the resolution', async () => {
     const { createIncidentStore } = await import('../../services/detect/incident-store.js');
     const alerts = createClickHouseAlertStore(rt.store);
+    const incidents = createIncidentStore(rt.store, alerts);
     const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
     await notifier.tick(); // settle what earlier tests left
     const before = received.filter((r) => r.path === '/limited').length;
     // two accounts walking the same order ids: two entities, one incident (they name the same route)
-    const walk = (id: string, who: string): Alert => ({ ...alert(id, 'high', who), detector: 'enumeration', entity: { type: 'principal', value: who }, detail: { route: '/v1/orders/{id}' } });
     const pair = [walk('inc-n1', 'oscar'), walk('inc-n2', 'olga')];
-    await createIncidentStore(rt.store, alerts).place(pair, 30);
+    const placed = await incidents.place(pair, 30);
     await alerts.save(pair);
+    const id = placed.get('inc-n1')!;
+    expect(placed.get('inc-n2')).toBe(id);
     await waitFor(async () => {
       await notifier.tick();
       return pair.map((a) => notifier.state(a.id, 'limited')?.status);
     }, (st) => st.every((x) => x === 'sent'), { what: 'incident sent' });
-    const sent = received.filter((r) => r.path === '/limited').slice(before);
+    let sent = bodies(before);
     expect(sent).toHaveLength(1);
-    expect(JSON.parse(sent[0]!.body)).toMatchObject({ type: 'alert_group', count: 2 });
+    expect(sent[0]).toMatchObject({ type: 'incident', event: 'opened', incident: { id, status: 'open' } });
+    expect(sent[0]!.alerts.map((a) => a.id).sort()).toEqual(['inc-n1', 'inc-n2']);
+    expect(sent[0]!.link).toMatch(new RegExp(`#/incidents/${id}$`));
+    expect(sent[0]!.summary).toMatch(/^HIGH incident: /);
+
+    // a third account joins: one update, carrying only the new alert, not before the group interval (1 s here)
+    const third = walk('inc-n3', 'omar');
+    await incidents.place([third], 30);
+    await alerts.save([third]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('inc-n3', 'limited')?.status;
+    }, (st) => st === 'sent', { what: 'update sent' });
+    sent = bodies(before);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ type: 'incident', event: 'updated', incident: { id } });
+    expect(sent[1]!.alerts.map((a) => a.id)).toEqual(['inc-n3']);
+    expect(sent[1]!.incident.alert_ids).toHaveLength(3);
+    expect(sent[1]!.summary).toMatch(/^1 new alert in high incident: /);
+    expect(received.filter((r) => r.path === '/limited').at(-1)!.verified).toBe(true);
+    // the update waited the group interval after the first message (the delivery log's times)
+    const log = await (await rt.store.client.query({ query: `SELECT alert_id, toUnixTimestamp64Milli(at) AS at FROM deliveries WHERE channel = 'limited' AND outcome = 'sent' AND alert_id IN ('inc-n1', 'inc-n3')`, format: 'JSONEachRow' })).json<{ alert_id: string; at: string }>();
+    const at = (a: string) => Number(log.find((r) => r.alert_id === a)!.at);
+    expect(at('inc-n3') - at('inc-n1')).toBeGreaterThanOrEqual(1000);
+
+    // someone acknowledges it: a fourth account's alert is recorded, and its message held back
+    expect(await incidents.transition(id, 'ack', 'key-analyst', 'on it')).toMatchObject({ ok: true, alertsChanged: 3 });
+    const fourth = walk('inc-n4', 'otto');
+    await incidents.place([fourth], 30);
+    await alerts.save([fourth]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('inc-n4', 'limited')?.status;
+    }, (st) => st === 'suppressed', { what: 'update held back' });
+    expect(notifier.state('inc-n4', 'limited')!.lastError).toMatch(/acknowledged/);
+    expect(bodies(before)).toHaveLength(2);
+
+    // resolved by a person: one resolution message, who and why in it; nothing for channels told nothing
+    expect(await incidents.transition(id, 'resolve', 'key-analyst', 'accounts locked')).toMatchObject({ ok: true });
+    await waitFor(async () => {
+      await notifier.tick();
+      return bodies(before).length;
+    }, (n) => n === 3, { what: 'resolution sent' });
+    await notifier.tick();
+    sent = bodies(before);
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toMatchObject({ type: 'incident', event: 'resolved', incident: { id, status: 'resolved' }, resolution: { by: 'key-analyst', comment: 'accounts locked' }, alerts: [] });
+    expect(sent[2]!.summary).toMatch(/^Resolved: /);
+    // the same alerts went to the catch-all channel too: it hears of the resolution; the Slack one (high and up) too, as blocks
+    const ok = received.filter((r) => r.path === '/ok').map((r) => JSON.parse(r.body) as IncidentBody & { text?: string });
+    expect(ok.filter((b) => b.type === 'incident' && b.incident.id === id).map((b) => b.event)).toEqual(['opened', 'updated', 'resolved']);
+    expect(ok.filter((b) => b.text?.includes('Resolved:'))).toHaveLength(1);
+  });
+
+  it('are held back while the incident is silenced, and say so when the system resolves it', async () => {
+    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const alerts = createClickHouseAlertStore(rt.store);
+    const incidents = createIncidentStore(rt.store, alerts);
+    const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
+    await notifier.tick();
+    const before = received.filter((r) => r.path === '/limited').length;
+    // a silenced incident: its alerts are recorded, no message goes out
+    const quiet = walk('inc-q1', 'quentin');
+    const qid = (await incidents.place([quiet], 30)).get('inc-q1')!;
+    expect(await incidents.transition(qid, 'silence', 'key-analyst', 'pen test', { untilMs: Date.now() + 3_600_000 })).toMatchObject({ ok: true, incident: { silenced_until: expect.stringMatching(/^20/) } });
+    await alerts.save([quiet]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('inc-q1', 'limited')?.status;
+    }, (st) => st === 'suppressed', { what: 'silenced incident held back' });
+    expect(notifier.state('inc-q1', 'limited')!.lastError).toMatch(/silenced until/);
+
+    // another incident, told, whose alert the system resolves (condition clear): the incident follows, and says who
+    const loud = { ...walk('inc-s1', 'sara'), detail: { route: '/v1/carts/{id}' } };
+    const sid = (await incidents.place([loud], 30)).get('inc-s1')!;
+    await alerts.save([loud]);
+    await waitFor(async () => {
+      await notifier.tick();
+      return notifier.state('inc-s1', 'limited')?.status;
+    }, (st) => st === 'sent', { what: 'incident sent' });
+    expect(await alerts.transition('inc-s1', 'auto_resolve', 'system', 'condition clear')).toMatchObject({ ok: true });
+    expect(await incidents.resolveClear()).toContain(sid);
+    // resolving again finds nothing new; a person's reopening is not undone by it
+    expect(await incidents.resolveClear()).not.toContain(sid);
+    await waitFor(async () => {
+      await notifier.tick();
+      return bodies(before).filter((b) => b.event === 'resolved').length;
+    }, (n) => n === 1, { what: 'system resolution sent' });
+    const resolved = bodies(before).find((b) => b.event === 'resolved')!;
+    expect(resolved).toMatchObject({ incident: { id: sid }, resolution: { by: 'system' } });
+    expect(bodies(before).some((b) => b.incident?.id === qid)).toBe(false);
+    expect(await incidents.transition(sid, 'reopen', 'key-analyst', 'not done')).toMatchObject({ ok: true });
+    expect(await incidents.resolveClear()).not.toContain(sid);
+    expect((await incidents.get(sid))!.status).toBe('open');
   });
 });
 
