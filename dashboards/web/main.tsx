@@ -115,6 +115,7 @@ function Shell(p: { me: Me; down: boolean }) {
   if (detail) content = <Detail id={decodeURIComponent(detail[1]!)} me={p.me} book={book} />;
   else if (path === '/traffic') content = <Traffic />;
   else if (path === '/incidents') content = <Incidents me={p.me} version={incidentVersion} />;
+  else if (path.startsWith('/incidents/')) content = <Incidents me={p.me} version={incidentVersion} selected={decodeURIComponent(path.slice('/incidents/'.length))} />;
   else if (path === '/sql')
     content = can(p.me, 'analyst') ? (
       <SqlConsole initial={params.get('q') ?? undefined} />
@@ -126,7 +127,7 @@ function Shell(p: { me: Me; down: boolean }) {
     );
   else content = <Feed me={p.me} book={book} filters={filters} setFilters={setFilters} />;
   const tab = (h: string, label: string, extra?: unknown) => (
-    <a href={h} class={path === h.slice(1) || (h === '#/alerts' && (path === '/alerts' || !!detail)) ? 'active' : ''}>
+    <a href={h} class={path === h.slice(1) || (h === '#/alerts' && (path === '/alerts' || !!detail)) || (h === '#/incidents' && path.startsWith('/incidents/')) ? 'active' : ''}>
       {label}
       {extra}
     </a>

@@ -280,6 +280,22 @@ describe('dashboard', () => {
     await page.getByTestId('incident-ack').click();
     await expect.poll(() => row.locator('td.status').textContent(), POLL).toBe('acknowledged');
     expect((await incidents.get(grouped!.id))!.status).toBe('acknowledged');
+    // its alerts followed, and the trail says who and why
+    expect((await alertStore.byIds(grouped!.alert_ids)).every((a) => a.status !== 'open')).toBe(true);
+    await expect.poll(() => page.getByTestId('incident-trail').textContent(), POLL).toContain('blocked at the edge');
+    // silenced for 4 hours: marked in the list, and the silence can be lifted
+    await page.getByLabel('silence for').selectOption('240');
+    await page.getByLabel('reason').fill('pen test this afternoon');
+    await page.getByTestId('incident-silence').click();
+    await expect.poll(() => row.locator('td.status').textContent(), POLL).toContain('silenced');
+    const silenced = (await incidents.get(grouped!.id))!;
+    expect(Date.parse(silenced.silenced_until) - Date.now()).toBeGreaterThan(3.9 * 3_600_000);
+    expect(silenced.events.at(-1)).toMatchObject({ action: 'silence', comment: 'pen test this afternoon' });
+    await page.getByTestId('incident-unsilence').click();
+    await expect.poll(async () => (await incidents.get(grouped!.id))!.silenced_until, POLL).toBe('');
+    // the link a notification carries opens that incident
+    await page.goto(`${base}/#/incidents/${grouped!.id}`);
+    await expect.poll(() => page.locator('[data-incident-alert]').count(), POLL).toBe(grouped!.alerts_count);
     // a new incident arrives through the live stream, without a reload
     const t = new Date().toISOString();
     const fresh = { id: 'browser-incident-1', detector: 'entity_volume', severity: 'high' as const, entity: { type: 'ip' as const, value: '198.51.100.99' }, window: { start: t, end: t }, observed: 900, expected: 2, score: 9, summary: 'Live: 900 requests from 198.51.100.99 in 5 min', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [{ n: 1 }] }, detail: {}, status: 'open' as const, windows: 1, first_seen: t, last_seen: t };

@@ -1,7 +1,8 @@
 /**
  * Incidents: the alerts of one attack together, newest first, refreshed as the live stream
- * reports grouping changes. A row opens to its alerts (each links to its page) and, for an
- * analyst, acknowledge / resolve / reopen with a reason.
+ * reports grouping and status changes. A row opens to its alerts (each links to its page) and
+ * its trail and, for an analyst, acknowledge / resolve / reopen / silence with a reason.
+ * `#/incidents/<id>` opens one incident (the link notifications carry).
  */
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -20,6 +21,17 @@ export interface Incident {
   alerts_count: number;
   first_seen: string;
   last_seen: string;
+  silenced_until: string;
+}
+
+interface TrailEvent {
+  at: string;
+  actor: string;
+  action: string;
+  from_status: string;
+  to_status: string;
+  comment: string;
+  until: string;
 }
 
 const NEXT: Record<Incident['status'], Array<['ack' | 'resolve' | 'reopen', string]>> = {
@@ -30,15 +42,23 @@ const NEXT: Record<Incident['status'], Array<['ack' | 'resolve' | 'reopen', stri
 
 function Opened(p: { incident: Incident; me: Me; onChanged: () => void }) {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
+  const [events, setEvents] = useState<TrailEvent[]>([]);
   const [comment, setComment] = useState('');
+  const [silenceMin, setSilenceMin] = useState(60);
   const [error, setError] = useState('');
   useEffect(() => {
-    get<{ alerts: Alert[] }>(`/v1/incidents/${encodeURIComponent(p.incident.id)}`).then((r) => setAlerts(r.alerts), (err) => setError(err instanceof ApiError ? err.message : String(err)));
-  }, [p.incident.id, p.incident.alerts_count]);
-  const act = async (action: string) => {
+    get<{ alerts: Alert[]; events: TrailEvent[] }>(`/v1/incidents/${encodeURIComponent(p.incident.id)}`).then(
+      (r) => {
+        setAlerts(r.alerts);
+        setEvents(r.events);
+      },
+      (err) => setError(err instanceof ApiError ? err.message : String(err)),
+    );
+  }, [p.incident.id, p.incident.alerts_count, p.incident.status, p.incident.silenced_until]);
+  const act = async (action: string, extra: Record<string, unknown> = {}) => {
     setError('');
     try {
-      await post(`/v1/incidents/${encodeURIComponent(p.incident.id)}/${action}`, { comment });
+      await post(`/v1/incidents/${encodeURIComponent(p.incident.id)}/${action}`, { comment, ...extra });
       setComment('');
       p.onChanged();
     } catch (err) {
@@ -66,7 +86,7 @@ function Opened(p: { incident: Incident; me: Me; onChanged: () => void }) {
               <td class="what">
                 <a href={`#/alerts/${encodeURIComponent(a.id)}`}>{a.summary}</a>
                 <div class="meta">
-                  {a.detector} · {a.entity.type} <code>{a.entity.value}</code>
+                  {a.detector} · {a.entity.type} <code>{a.entity.value}</code> · {a.status}
                 </div>
               </td>
               <td class="when" title={utc(a.first_seen)}>
@@ -76,6 +96,18 @@ function Opened(p: { incident: Incident; me: Me; onChanged: () => void }) {
           ))}
         </tbody>
       </table>
+      {events.length > 0 && (
+        <ol class="trail" data-testid="incident-trail">
+          {events.map((e) => (
+            <li>
+              {utc(e.at)} · <b>{e.actor}</b> {e.action.replace('_', '-')}
+              {e.from_status !== e.to_status && ` (${e.from_status} → ${e.to_status})`}
+              {e.until && ` until ${utc(e.until)}`}
+              {e.comment && `: ${e.comment}`}
+            </li>
+          ))}
+        </ol>
+      )}
       {can(p.me, 'analyst') && (
         <div class="actions">
           <input placeholder="reason (kept in the trail)" value={comment} onInput={(e) => setComment((e.target as HTMLInputElement).value)} aria-label="reason" maxLength={2000} />
@@ -84,6 +116,24 @@ function Opened(p: { incident: Incident; me: Me; onChanged: () => void }) {
               {label}
             </button>
           ))}
+          {p.incident.status !== 'resolved' && !p.incident.silenced_until && (
+            <>
+              <select value={String(silenceMin)} onChange={(e) => setSilenceMin(Number((e.target as HTMLSelectElement).value))} aria-label="silence for">
+                <option value="60">1 hour</option>
+                <option value="240">4 hours</option>
+                <option value="1440">24 hours</option>
+                <option value="10080">7 days</option>
+              </select>
+              <button class="secondary" onClick={() => void act('silence', { duration_min: silenceMin })} data-testid="incident-silence">
+                Silence notifications
+              </button>
+            </>
+          )}
+          {p.incident.silenced_until && (
+            <button class="secondary" onClick={() => void act('unsilence')} data-testid="incident-unsilence">
+              Lift silence
+            </button>
+          )}
         </div>
       )}
       {error && <div class="error">{error}</div>}
@@ -91,9 +141,11 @@ function Opened(p: { incident: Incident; me: Me; onChanged: () => void }) {
   );
 }
 
-export function Incidents(p: { me: Me; version: number }) {
+export function Incidents(p: { me: Me; version: number; selected?: string }) {
   const [list, setList] = useState<Incident[]>([]);
-  const [open, setOpen] = useState('');
+  const [open, setOpen] = useState(p.selected ?? '');
+  const [extra, setExtra] = useState<Incident | null>(null);
+  useEffect(() => setOpen(p.selected ?? ''), [p.selected]);
   const [status, setStatus] = useState('');
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
@@ -106,6 +158,15 @@ export function Incidents(p: { me: Me; version: number }) {
       (err) => setError(err instanceof ApiError ? err.message : String(err)),
     );
   }, [status, tick, p.version]);
+  // a linked incident that is not in the list (older, or another status): fetched on its own
+  useEffect(() => {
+    if (!p.selected || list.some((i) => i.id === p.selected)) return setExtra(null);
+    get<{ incident: Incident }>(`/v1/incidents/${encodeURIComponent(p.selected)}`).then(
+      (r) => setExtra(r.incident),
+      (err) => setError(err instanceof ApiError ? err.message : String(err)),
+    );
+  }, [p.selected, list, tick, p.version]);
+  const shown = extra ? [extra, ...list] : list;
   return (
     <section>
       <div class="filters">
@@ -117,14 +178,14 @@ export function Incidents(p: { me: Me; version: number }) {
         </select>
       </div>
       {error && <div class="error">{error}</div>}
-      {list.length === 0 && !error && (
+      {shown.length === 0 && !error && (
         <div class="empty" data-testid="no-incidents">
           <p>No incidents. Related alerts (one attack seen by several detectors) are grouped here.</p>
         </div>
       )}
       <table class="alerts" data-testid="incident-list">
         <tbody>
-          {list.map((i) => (
+          {shown.map((i) => (
             <Fragment key={i.id}>
               <tr class={`sev-${i.severity} status-${i.status}`} data-incident-id={i.id} onClick={() => setOpen(open === i.id ? '' : i.id)} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && setOpen(open === i.id ? '' : i.id)}>
                 <td class="sev">
@@ -136,7 +197,14 @@ export function Incidents(p: { me: Me; version: number }) {
                     {i.alerts_count} alert{i.alerts_count === 1 ? '' : 's'} · {i.detectors.join(', ')}
                   </div>
                 </td>
-                <td class="status">{i.status}</td>
+                <td class="status">
+                  {i.status}
+                  {i.silenced_until && (
+                    <div class="meta" title={`notifications held back until ${utc(i.silenced_until)}`}>
+                      silenced
+                    </div>
+                  )}
+                </td>
                 <td class="when" title={utc(i.last_seen)}>
                   {ago(i.last_seen)}
                 </td>
