@@ -129,10 +129,12 @@ export function buildCli(): Command {
   program
     .command('demo')
     .description('simulated gateways with scripted attacks, fed to the running service (or to one started here)')
-    .option('--backfill-hours <h>', 'history to backfill first, so baselines have something to learn', positiveInt('--backfill-hours', 1, 336), 6)
-    .option('--rate <n>', 'requests per minute at the daily peak', positiveInt('--rate', 1, 100_000), 120)
+    .addOption(new Option('--world <world>', 'realistic: several networks per user, NAT, VPNs, travellers, bots, seasonality, deploys; simple: one address per user').choices(['realistic', 'simple']).default('realistic'))
+    .option('--history-days <d>', 'realistic world: days of history stored first and not scored (baselines and familiar places learn from them)', positiveInt('--history-days', 0, 30), 4)
+    .option('--backfill-hours <h>', 'hours scored before going live (with a round of attacks in the last one)', positiveInt('--backfill-hours', 1, 336), 6)
+    .option('--rate <n>', "requests per minute at the daily peak (default: the world's, 150 realistic, 120 simple)", positiveInt('--rate', 1, 100_000))
     .option('--minutes <n>', 'stop after this many live minutes (default: run until interrupted)', positiveInt('--minutes', 1, 100_000))
-    .action(async (opts: { backfillHours: number; rate: number; minutes?: number }) => {
+    .action(async (opts: { world: 'realistic' | 'simple'; historyDays: number; backfillHours: number; rate?: number; minutes?: number }) => {
       await demoCommand(config(), opts);
     });
 

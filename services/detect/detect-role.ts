@@ -38,7 +38,18 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
       running = runner.cycle().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
       await running;
     },
-    { name: 'detect', noOverlap: true },
+    {
+      name: 'detect',
+      noOverlap: true,
+      // node-cron's own messages go to our log, not the console: a cycle skipped because the last
+      // one is still running (a backfill being scored) is expected, not a warning
+      logger: {
+        info: (m: string) => log.debug({ cron: m }, 'scheduler'),
+        debug: (m: string) => log.debug({ cron: m }, 'scheduler'),
+        warn: (m: string) => log.debug({ cron: m }, 'scheduler'),
+        error: (m: string, err?: unknown) => log.error({ cron: m, err: err === undefined ? undefined : errorMessage(err) }, 'scheduler'),
+      },
+    },
   );
   log.info({ cycleSec: config.detect.cycleSec }, 'detection scheduled');
   rt.onClose('detect', async () => {
