@@ -1,8 +1,9 @@
 /**
- * npm run bench:nab [-- --nab DIR]
+ * npm run bench:nab -- --nab DIR   (or NAB_DIR=DIR npm run bench:nab)
  *
- * Scores the volume detector (`gatewatch score-series --detector volume`) on the Numenta
- * Anomaly Benchmark subset in ../shared/nab and prints a NAB-style score, standard profile
+ * Scores the volume detector (`gatewatch score-series --detector volume`) on Numenta Anomaly
+ * Benchmark data in DIR (NAB's layout: `data/<group>/<file>.csv` and `combined_windows.json`,
+ * from github.com/numenta/NAB, MIT licence) and prints a NAB-style score, standard profile
  * (true positive +1, false negative −1, false positive −0.11), normalised so that a detector
  * that finds nothing scores 0 and a perfect one 100. Scoring as NAB does: the first 15 % of
  * each file is probationary and not scored; inside a labelled window only the earliest
@@ -11,13 +12,19 @@
  * it comes just after a window. One threshold for the whole corpus, the best on a grid, as
  * NAB's optimiser picks it. This is our implementation of NAB's rules, not NAB's own code.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scoreSeries } from '../../detectors/volume/series-scorer.js';
 import { readSeriesCsv } from '../../services/cli/score-series-command.js';
 
 const argIdx = process.argv.indexOf('--nab');
-const NAB = argIdx > 0 ? process.argv[argIdx + 1]! : join(import.meta.dirname, '../../../shared/nab');
+const NAB = argIdx > 0 ? process.argv[argIdx + 1] : process.env.NAB_DIR;
+if (!NAB || !existsSync(join(NAB, 'combined_windows.json'))) {
+  process.stderr.write(
+    `bench:nab needs the NAB data: npm run bench:nab -- --nab DIR (or NAB_DIR=DIR), where DIR holds data/<group>/<file>.csv and combined_windows.json (labels/combined_windows.json in github.com/numenta/NAB)${NAB ? `; ${NAB} has no combined_windows.json` : ''}\n`,
+  );
+  process.exit(2);
+}
 const A_TP = 1;
 const A_FP = -0.11;
 const A_FN = -1;
