@@ -30,13 +30,13 @@ describe('gatewatch incidents', () => {
     expect(out).toContain('2 alerts (volume, entity_volume)');
     out = '';
     await incidentTransitionCommand(config, 'ack', id!, { comment: 'scraper, rate-limited at the edge' }, w);
-    expect(out).toBe(`${id} is acknowledged\n`);
+    expect(out).toBe(`${id} is acknowledged (2 of its alerts too)\n`);
     await expect(incidentTransitionCommand(config, 'reopen', id!, {}, w)).rejects.toThrow(/cannot reopen an incident that is acknowledged/);
     out = '';
     await incidentShowCommand(config, id!, {}, w);
     expect(out).toContain('entities: route:/v1/products/{id}, ip:45.83.65.5');
     expect(out).toMatch(/volume\s+route:\/v1\/products\/\{id\}/);
-    expect(out).toContain('cli: open → acknowledged (scraper, rate-limited at the edge)');
+    expect(out).toContain('cli ack: open → acknowledged (scraper, rate-limited at the edge)');
     out = '';
     await incidentsCommand(config, { limit: 10, status: 'open', json: true }, w);
     expect(JSON.parse(out)).toEqual([]);

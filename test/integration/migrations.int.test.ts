@@ -30,7 +30,7 @@ describe('migrations', () => {
       for (const t of ['events', ...ROLLUPS.map((r) => r.table)]) expect(ddl.get(t), t).toMatch(/merge_selector_base = 10\b/);
       expect(ddl.get('alerts')).not.toMatch(/merge_selector_base/);
       const versions = (await (await rt.store.client.query({ query: 'SELECT version FROM schema_migrations FINAL ORDER BY version', format: 'JSONEachRow' })).json()) as Array<{ version: number }>;
-      expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(versions.map((v) => Number(v.version))).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       await rt.close();
     }
@@ -104,7 +104,7 @@ describe('migration 9', () => {
       expect(statesIp).toEqual([{ ip: '::ffff:198.51.100.9', n: '2', r: '2' }, { ip: '::ffff:203.0.113.7', n: '7', r: '7' }]);
 
       const { applied } = await migrate(store, 30, silentLog);
-      expect(applied).toEqual([9, 10, 11]);
+      expect(applied).toEqual(MIGRATIONS.map((m) => m.version).filter((v) => v >= 9));
       const types = await q("SELECT table, name, type FROM system.columns WHERE database = 'gatewatch' AND table LIKE 'rollup_%' AND type LIKE '%AggregateFunction(uniq%'");
       expect(types).toEqual([]);
       expect(await q("SELECT toString(client_ip) AS ip, toString(uniqExactArray(failed_principals)) AS n, toString(sum(requests)) AS r FROM rollup_ip_1m GROUP BY ip ORDER BY ip")).toEqual(statesIp);

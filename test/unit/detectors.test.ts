@@ -193,6 +193,26 @@ describe('alert lifecycle from findings', () => {
     expect(extendAlert(a, finding(50), 30 * 60_000)).toEqual({ newAlert: true });
     expect(extendAlert({ ...a, status: 'resolved' }, finding(6), 30 * 60_000)).toEqual({ newAlert: true });
   });
+
+  it('raises one impossible-travel alert a day per principal unless the countries change', () => {
+    const hop = (hour: number, from: string, to: string): Finding => ({
+      detector: 'impossible_travel', entity: { type: 'principal', value: 'ada' },
+      window: { start: Date.UTC(2026, 10, 28, hour, 0), end: Date.UTC(2026, 10, 28, hour, 5) },
+      observed: 9000, expected: 900, score: 10, severity: 'high', summary: `${from} → ${to}`, owasp: 'API2',
+      detail: { from: { country: from }, to: { country: to } },
+    });
+    const a = openAlert(hop(1, 'FR', 'JP'), evidence);
+    // hours later, back and forth between the same countries: the same alert, even past the re-arm gap
+    const back = extendAlert(a, hop(5, 'JP', 'FR'), 30 * 60_000);
+    expect(back && 'alert' in back && back.alert).toMatchObject({ id: a.id, windows: 2, detail: { countries: ['FR', 'JP'] } });
+    // resolved in the meantime: nothing new for the same journey within the day
+    expect(extendAlert({ ...a, status: 'resolved' }, hop(9, 'JP', 'FR'), 30 * 60_000)).toBeUndefined();
+    // a new country is a new story; so is the same journey a day later
+    expect(extendAlert({ ...a, status: 'resolved' }, hop(9, 'JP', 'BR'), 30 * 60_000)).toEqual({ newAlert: true });
+    expect(extendAlert(a, hop(9, 'FR', 'BR'), 30 * 60_000)).toEqual({ newAlert: true });
+    const nextDay = { ...hop(1, 'FR', 'JP'), window: { start: Date.UTC(2026, 10, 29, 2, 0), end: Date.UTC(2026, 10, 29, 2, 5) } };
+    expect(extendAlert({ ...a, status: 'resolved' }, nextDay, 30 * 60_000)).toEqual({ newAlert: true });
+  });
 });
 
 describe('baselines', () => {
