@@ -386,6 +386,22 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${db}.incident_events ADD COLUMN IF NOT EXISTS version UInt64 DEFAULT toUnixTimestamp64Micro(at)`,
     ],
   },
+  {
+    version: 13,
+    name: "alerts' lifecycle apart from detection: the status is the trail's (alert_events), read through alerts_current",
+    // Detection writes `alerts` (windows, scores, last_seen) and people write `alert_events`
+    // (ack, resolve, reopen; and the system's auto_resolve): neither overwrites the other. An
+    // alert's status is its newest event's, or, for an alert nobody ever moved, the status
+    // detection wrote ('open'). `version` orders the trail for the live stream.
+    statements: ({ db }) => [
+      `ALTER TABLE ${db}.alert_events ADD COLUMN IF NOT EXISTS version UInt64 DEFAULT toUnixTimestamp64Micro(at)`,
+      `CREATE VIEW IF NOT EXISTS ${db}.alerts_current AS
+        SELECT a.* EXCEPT (status), if(ifNull(e.status, '') = '', a.status, e.status) AS status
+        FROM ${db}.alerts AS a FINAL
+        LEFT JOIN (SELECT alert_id, argMax(to_status, (at, version)) AS status FROM ${db}.alert_events GROUP BY alert_id) AS e ON e.alert_id = a.id
+        SETTINGS join_use_nulls = 0`,
+    ],
+  },
 ];
 
 /** The merge selector's base for the tables written at the event rate (migration 10). */

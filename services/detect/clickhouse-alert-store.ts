@@ -1,22 +1,32 @@
 /**
- * Alerts in ClickHouse (`alerts`, ReplacingMergeTree by version: the newest row of an id is
- * its state). The store keeps the latest alert per detector and entity in memory, loaded once,
- * so extending an open alert needs no query; every change is written as a new version.
+ * Alerts in ClickHouse, in two tables with one writer each, so that detection and people never
+ * overwrite each other (whether they run in one process or in many):
+ * - `alerts` (ReplacingMergeTree by version: the newest row of an id wins) is detection's:
+ *   windows, scores, summary, detail, last_seen. Only `save` writes it.
+ * - `alert_events` is the lifecycle trail: every ack, resolve and reopen by a person, and the
+ *   system's auto-resolve, with who, when and why. Only `transition` writes it.
+ * An alert's status is its trail's newest event's (for an alert nobody ever moved, the status
+ * detection wrote: open); every read goes through the `alerts_current` view, which joins the
+ * two. The store keeps the latest alert per detector and entity in memory for detection's
+ * extensions (detection is the one writer of those facts); the status of those it is about to
+ * extend is read fresh from the trail (`statuses`).
  */
 import type { Alert } from '../../schemas/alert-schema.js';
 import { entityKey } from '../../detectors/alert-builder.js';
 import type { Store } from '../shared/clickhouse.js';
 
 export interface AlertStore {
-  /** the newest alert for a detector and entity, whatever its status */
+  /** the newest alert for a detector and entity, whatever its status (its status as this process last knew it: see `statuses`) */
   latestFor(detector: string, entity: { type: string; value: string }): Promise<Alert | undefined>;
+  /** the current status of these alerts, read from the trail (unknown ids are left out) */
+  statuses(ids: string[]): Promise<Map<string, Alert['status']>>;
   save(alerts: Alert[]): Promise<void>;
   list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
   /** the current state of these alerts (unknown ids are left out) */
   byIds(ids: string[]): Promise<Alert[]>;
   /** alerts newest first (by last_seen, then id), filtered, one page after `after` */
   search(f: AlertFilter): Promise<Alert[]>;
-  /** moves an alert along its lifecycle and records who, when and why */
+  /** moves an alert along its lifecycle: one event in the trail (who, when, why); the alert's detection facts are not written */
   transition(id: string, action: LifecycleAction, actor: string, comment: string): Promise<TransitionResult>;
   /** the audit trail of one alert, oldest first */
   events(id: string): Promise<AlertEvent[]>;
@@ -118,7 +128,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
 
   async function load(): Promise<Map<string, Alert>> {
     if (latest) return latest;
-    const rows = await (await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ORDER BY last_seen`, format: 'JSONEachRow' })).json<AlertRow>();
+    const rows = await (await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts_current ORDER BY last_seen`, format: 'JSONEachRow' })).json<AlertRow>();
     const map = new Map<string, Alert>();
     for (const r of rows) map.set(entityKey(r.detector, { type: r.entity_type, value: r.entity_value }), fromRow(r));
     latest = map;
@@ -128,6 +138,16 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
   return {
     async latestFor(detector, entity) {
       return (await load()).get(entityKey(detector, entity));
+    },
+    async statuses(ids) {
+      const out = new Map<string, Alert['status']>();
+      for (let k = 0; k < ids.length; k += 10_000) {
+        const rows = await (
+          await client.query({ query: `SELECT id, status FROM ${db}.alerts_current WHERE id IN {ids:Array(String)}`, query_params: { ids: ids.slice(k, k + 10_000) }, format: 'JSONEachRow' })
+        ).json<{ id: string; status: Alert['status'] }>();
+        for (const r of rows) out.set(r.id, r.status);
+      }
+      return out;
     },
     async save(alerts) {
       if (alerts.length === 0) return;
@@ -172,16 +192,19 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       const rule = TRANSITIONS[action];
       if (!rule.from.includes(current.status)) return { ok: false, reason: 'invalid', message: `cannot ${action.replace('_', '-')} an alert that is ${current.status}` };
       const next: Alert = { ...current, status: rule.to };
-      await this.save([next]);
+      // the trail only: detection's facts (windows, last_seen) are detection's to write
+      version = Math.max(version + 1, now() * 1000);
       await client.insert({
         table: `${db}.alert_events`,
         format: 'JSONEachRow',
-        values: [{ alert_id: id, at: toCh(new Date(now()).toISOString()), actor, action, from_status: current.status, to_status: rule.to, comment: comment.slice(0, 2000) }],
+        values: [{ alert_id: id, at: toCh(new Date(now()).toISOString()), actor, action, from_status: current.status, to_status: rule.to, comment: comment.slice(0, 2000), version }],
       });
+      const cached = latest?.get(entityKey(current.detector, current.entity));
+      if (cached?.id === id) latest!.set(entityKey(current.detector, current.entity), { ...cached, status: rule.to });
       return { ok: true, alert: next };
     },
     async events(id) {
-      const rows = await (await client.query({ query: `SELECT toString(at) AS at, actor, action, from_status, to_status, comment FROM ${db}.alert_events WHERE alert_id = {id:String} ORDER BY at`, query_params: { id }, format: 'JSONEachRow' })).json<AlertEvent>();
+      const rows = await (await client.query({ query: `SELECT toString(at) AS at, actor, action, from_status, to_status, comment FROM ${db}.alert_events WHERE alert_id = {id:String} ORDER BY at, version`, query_params: { id }, format: 'JSONEachRow' })).json<AlertEvent>();
       return rows.map((r) => ({ ...r, at: toIso(r.at) }));
     },
     async search(f) {
@@ -205,7 +228,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       }
       const rows = await (
         await client.query({
-          query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_seen DESC, id DESC LIMIT {limit:UInt32}`,
+          query: `SELECT ${COLUMNS} FROM ${db}.alerts_current ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_seen DESC, id DESC LIMIT {limit:UInt32}`,
           query_params: params,
           format: 'JSONEachRow',
         })
@@ -215,7 +238,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
     async byIds(ids) {
       if (ids.length === 0) return [];
       const rows = await (
-        await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL WHERE id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' })
+        await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts_current WHERE id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' })
       ).json<AlertRow>();
       return rows.map(fromRow);
     },
@@ -223,7 +246,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       const where = opts.status ? `WHERE status = {status:String}` : '';
       const rows = await (
         await client.query({
-          query: `SELECT ${COLUMNS} FROM ${db}.alerts FINAL ${where} ORDER BY last_seen DESC, id LIMIT {limit:UInt32}`,
+          query: `SELECT ${COLUMNS} FROM ${db}.alerts_current ${where} ORDER BY last_seen DESC, id LIMIT {limit:UInt32}`,
           query_params: { limit: opts.limit ?? 1000, ...(opts.status ? { status: opts.status } : {}) },
           format: 'JSONEachRow',
         })

@@ -117,10 +117,20 @@ export function createDetectionRunner(deps: RunnerDeps) {
       if ((f.detector === 'brute_force' || f.detector === 'credential_stuffing') && f.entity.type === 'ip') await countSuccesses(f);
       applySeverityPolicy(f, config.detect);
     }
+    // the alerts these findings may extend, with their status as people left it (read from the
+    // trail now: another process may have acknowledged or resolved one since this one last looked)
+    const before = new Map<string, Alert>();
+    for (const f of findings) {
+      const key = `${f.entity.type}\0${f.entity.value}`;
+      const a = before.has(key) ? undefined : await deps.alerts.latestFor(f.detector, f.entity);
+      if (a) before.set(key, a);
+    }
+    const fresh = await deps.alerts.statuses([...before.values()].map((a) => a.id));
+    for (const [key, a] of before) before.set(key, { ...a, status: fresh.get(a.id) ?? a.status });
     const changed = new Map<string, Alert>();
     for (const f of findings) {
       const key = `${f.entity.type}\0${f.entity.value}`;
-      const current = changed.get(key) ?? (await deps.alerts.latestFor(f.detector, f.entity));
+      const current = changed.get(key) ?? before.get(key);
       let ext = current ? extendAlert(current, f, rearmMs) : { newAlert: true as const };
       if (ext === undefined) continue;
       // a route alert names who drove it, in the window it now covers

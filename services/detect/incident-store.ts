@@ -260,8 +260,11 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
       const ids = [...new Set(active.flatMap((r) => r.alert_ids))];
       const states = new Map<string, { status: string; updated: number }>();
       for (let k = 0; k < ids.length; k += 10_000) {
+        // each alert's status, and when its trail last moved (its resolution, for a resolved one)
         const part = await rows<{ id: string; status: string; updated: number | string }>(
-          `SELECT id, status, toUnixTimestamp64Milli(updated_at) AS updated FROM ${db}.alerts FINAL WHERE id IN {ids:Array(String)}`,
+          `SELECT a.id AS id, a.status AS status, if(e.at = 0, toUnixTimestamp64Milli(a.updated_at), e.at) AS updated
+             FROM (SELECT id, status, updated_at FROM ${db}.alerts_current WHERE id IN {ids:Array(String)}) AS a
+             LEFT JOIN (SELECT alert_id, toUnixTimestamp64Milli(max(at)) AS at FROM ${db}.alert_events WHERE alert_id IN {ids:Array(String)} GROUP BY alert_id) AS e ON e.alert_id = a.id`,
           { ids: ids.slice(k, k + 10_000) },
         );
         for (const p of part) states.set(p.id, { status: p.status, updated: Number(p.updated) });

@@ -551,12 +551,12 @@ describe('GET /v1/alerts/stream', () => {
     setTimeout(() => void store(rt.store).save([{ id: 'sse-1', detector: 'volume', severity: 'high', entity: { type: 'route', value: '/v1/x' }, window: { start: t, end: t }, observed: 9, expected: 1, score: 9, summary: 'flood', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: t, last_seen: t }]), 300);
     const text = await readUntil(res, (s) => s.includes('"id":"sse-1"'));
     ctl.abort();
-    const m = /id: (\d+)\.(\d+)\.(\d+)\nevent: alert\ndata: (\{.*"id":"sse-1".*\})\n/.exec(text);
+    const m = /id: (\d+)\.(\d+)\.(\d+)\.(\d+)\nevent: alert\ndata: (\{.*"id":"sse-1".*\})\n/.exec(text);
     expect(m, text).not.toBeNull();
-    expect(JSON.parse(m![4]!)).toMatchObject({ id: 'sse-1', detector: 'volume', summary: 'flood' });
+    expect(JSON.parse(m![5]!)).toMatchObject({ id: 'sse-1', detector: 'volume', summary: 'flood' });
 
     // a client that lost the connection just before that event gets it again (and ones from older servers, too)
-    for (const lastId of [`${Number(m![1]) - 1}.${m![2]}.${m![3]}`, `${Number(m![1]) - 1}.${m![2]}`, String(Number(m![1]) - 1)]) {
+    for (const lastId of [`${Number(m![1]) - 1}.${m![2]}.${m![3]}.${m![4]}`, `${Number(m![1]) - 1}.${m![2]}.${m![3]}`, `${Number(m![1]) - 1}.${m![2]}`, String(Number(m![1]) - 1)]) {
       const ctl2 = new AbortController();
       const again = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': lastId }, signal: ctl2.signal });
       expect(await readUntil(again, (s) => s.includes('"id":"sse-1"'))).toContain('"id":"sse-1"');
@@ -583,18 +583,19 @@ describe('GET /v1/alerts/stream', () => {
     }, 300);
     const itext = await readUntil(live, (s) => /event: incident\ndata: .*"status":"acknowledged".*"silenced_until":"2/.test(s), 30_000);
     ctl3.abort();
-    const changes = [...itext.matchAll(/id: (\d+)\.(\d+)\.(\d+)\nevent: incident\ndata: (\{.*\})\n/g)].map((x) => ({ ids: [x[1], x[2], x[3]].map(Number), incident: JSON.parse(x[4]!) as { id: string; alert_ids: string[]; status: string; silenced_until: string } }));
+    const changes = [...itext.matchAll(/id: (\d+)\.(\d+)\.(\d+)\.(\d+)\nevent: incident\ndata: (\{.*\})\n/g)].map((x) => ({ ids: [x[1], x[2], x[3], x[4]].map(Number), incident: JSON.parse(x[5]!) as { id: string; alert_ids: string[]; status: string; silenced_until: string } }));
     const mine = changes.filter((c) => c.incident.alert_ids.includes('sse-2'));
     expect(mine.length, itext).toBeGreaterThanOrEqual(2);
     expect(mine[0]!.incident).toMatchObject({ title: 'script', alert_ids: ['sse-2'], status: 'open', silenced_until: '' });
     expect(mine.at(-1)!.incident).toMatchObject({ status: 'acknowledged' });
     expect(mine.at(-1)!.ids[2]!).toBeGreaterThan(mine[0]!.ids[2]!);
-    // the alert followed its incident
+    // the alert followed its incident, and its status change was streamed too
     expect((await store(rt.store).byIds(['sse-2']))[0]!.status).toBe('acknowledged');
+    expect(itext).toMatch(/event: alert\ndata: \{"id":"sse-2".*"status":"acknowledged"/);
     // resuming from just before the silence gives it again, and not the grouping from before
     const ctl4 = new AbortController();
     const lastPos = mine.at(-1)!.ids;
-    const resumed = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': `${lastPos[0]}.${lastPos[1]}.${lastPos[2]! - 1}` }, signal: ctl4.signal });
+    const resumed = await fetch(url, { headers: { ...auth('viewer'), 'last-event-id': `${lastPos[0]}.${lastPos[1]}.${lastPos[2]! - 1}.${lastPos[3]}` }, signal: ctl4.signal });
     const rtext = await readUntil(resumed, (s) => s.includes('"silenced_until":"2'), 30_000);
     ctl4.abort();
     expect(rtext).toContain('"silenced_until":"2');

@@ -1,11 +1,11 @@
 /**
  * GET /v1/alerts/stream: server-sent events, one `alert` event per new or changed alert
- * version and one `incident` event per new or changed incident (grouping) and per change of
- * its status or silence (its trail), each with the incident's newest state.
- * Resumable: each event's id is the stream's position, `<alert version>.<incident
- * version>.<trail version>`, and a client that reconnects with Last-Event-ID gets everything
- * after it (a shorter id, from an older server, resumes what it names and starts the rest from
- * now). A comment line every 15 s keeps proxies from closing an idle stream.
+ * version and per change of its status (its trail), and one `incident` event per new or
+ * changed incident (grouping) and per change of its status or silence (its trail), each with
+ * the newest state. Resumable: each event's id is the stream's position, `<alert
+ * version>.<incident version>.<incident trail version>.<alert trail version>`, and a client
+ * that reconnects with Last-Event-ID gets everything after it (a shorter id, from an older
+ * server, resumes what it names and starts the rest from now). A comment line every 15 s keeps proxies from closing an idle stream.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
@@ -40,19 +40,22 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
     const last = req.headers['last-event-id'];
     let cursor = 0; // version of the last alert row sent
     let icursor = 0; // of the last incident row
-    let ecursor = 0; // and of the last event of the incidents' trail
+    let ecursor = 0; // of the last event of the incidents' trail
+    let acursor = 0; // and of the alerts' trail
     const maxVersion = async (table: string) => Number((await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.${table}`, format: 'JSONEachRow' })).json<{ v: number | string }>())[0]?.v ?? 0);
     const lastChange = async () => (opts.incidents ? opts.incidents.lastChange() : 0);
     if (typeof last === 'string' && last !== '') {
-      const m = /^(\d{1,16})(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?$/.exec(last);
-      if (!m || [m[1], m[2], m[3]].some((x) => Number(x ?? 0) > Number.MAX_SAFE_INTEGER)) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
+      const m = /^(\d{1,16})(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?$/.exec(last);
+      if (!m || [m[1], m[2], m[3], m[4]].some((x) => Number(x ?? 0) > Number.MAX_SAFE_INTEGER)) throw new HttpError(400, 'Last-Event-ID is not an id this stream gave out', 'invalid_event_id');
       cursor = Number(m[1]);
       icursor = m[2] !== undefined ? Number(m[2]) : await maxVersion('incidents');
       ecursor = m[3] !== undefined ? Number(m[3]) : await lastChange();
+      acursor = m[4] !== undefined ? Number(m[4]) : await maxVersion('alert_events');
     } else {
       cursor = await maxVersion('alerts');
       icursor = await maxVersion('incidents');
       ecursor = await lastChange();
+      acursor = await maxVersion('alert_events');
     }
     const keyId = req.principal!.id;
     const held = perKey.get(keyId) ?? 0;
@@ -102,20 +105,31 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
             break;
           }
         }
+        const position = () => `${cursor}.${icursor}.${ecursor}.${acursor}`;
+        // detection's new versions of alerts, then people's (and the system's) status changes
         const rows = await (await client.query({
           query: `SELECT id, version FROM ${db}.alerts WHERE version > {cursor:UInt64} ORDER BY version LIMIT 500`,
           query_params: { cursor },
           format: 'JSONEachRow',
         })).json<{ id: string; version: number | string }>();
-        if (rows.length) {
-          const alerts = new Map((await opts.byIds([...new Set(rows.map((r) => r.id))])).map((a) => [a.id, a]));
+        const trail = await (await client.query({
+          query: `SELECT alert_id AS id, version FROM ${db}.alert_events WHERE version > {acursor:UInt64} ORDER BY version LIMIT 500`,
+          query_params: { acursor },
+          format: 'JSONEachRow',
+        })).json<{ id: string; version: number | string }>();
+        if (rows.length || trail.length) {
+          const alerts = new Map((await opts.byIds([...new Set([...rows, ...trail].map((r) => r.id))])).map((a) => [a.id, a]));
           for (const r of rows) {
             const a = alerts.get(r.id);
             cursor = Math.max(cursor, Number(r.version));
-            if (a && open) res.write(`id: ${cursor}.${icursor}.${ecursor}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+            if (a && open) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+          }
+          for (const r of trail) {
+            const a = alerts.get(r.id);
+            acursor = Math.max(acursor, Number(r.version));
+            if (a && open) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
           }
         }
-        const position = () => `${cursor}.${icursor}.${ecursor}`;
         const irows = opts.incidents
           ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {icursor:UInt64} ORDER BY version LIMIT 500`, query_params: { icursor }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
           : [];
@@ -134,7 +148,7 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
             if (i && open) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
           }
         }
-        if (!rows.length && !ids.length && Date.now() - lastBeat > HEARTBEAT_MS) {
+        if (!rows.length && !trail.length && !ids.length && Date.now() - lastBeat > HEARTBEAT_MS) {
           res.write(`: ${new Date().toISOString()}\n\n`);
           lastBeat = Date.now();
         }

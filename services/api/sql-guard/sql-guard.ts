@@ -29,7 +29,7 @@ import { describedStart, explainParts, SqlLexError, settingsClauses, statementKi
  * the catalogue a console needs. Not: API keys, notification channels, the ingest journal.
  */
 export const SQL_TABLES = [
-  'events', 'alerts', 'alert_events', 'incidents', 'incident_events', 'baselines', 'silences', 'notifications', 'deliveries', 'dead_letters', 'audit_log', 'detector_runs', 'detector_state', 'schema_migrations',
+  'events', 'alerts', 'alerts_current', 'alert_events', 'incidents', 'incident_events', 'baselines', 'silences', 'notifications', 'deliveries', 'dead_letters', 'audit_log', 'detector_runs', 'detector_state', 'schema_migrations',
   ...ROLLUPS.map((r) => r.table),
 ];
 export const SQL_SYSTEM_TABLES = ['system.one', 'system.columns', 'system.tables', 'system.functions', 'system.data_type_families', 'system.time_zones'];
