@@ -1,0 +1,143 @@
+/**
+ * People's decisions survive detection when the API and detection are separate processes on
+ * one store (the server path: the engine behind ClickHouse's HTTP interface). An analyst
+ * acknowledges an alert through `gatewatch api` while `gatewatch detect` keeps extending it,
+ * window after window: the acknowledgement stands through every extension and the trail holds
+ * it once. A resolution stands too: the condition coming back opens a new alert, never the
+ * resolved one again. (Before the lifecycle moved to its own table, detection extended alerts
+ * from its in-memory copy and wrote them back `open`.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { openStore, type Store } from '../../services/shared/clickhouse.js';
+import { migrate } from '../../services/shared/migrate.js';
+import { ApiKeyStore } from '../../services/api/api-keys.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import type { NormalizedEvent } from '../../schemas/event-schema.js';
+import type { Alert } from '../../schemas/alert-schema.js';
+import { startChdbHttpServer, type ChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';
+import { silentLog, testConfig, tmpDir, waitFor } from './helpers.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatewatch.js');
+const MIN = 60_000;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+let server: ChdbHttpServer;
+let store: Store;
+const children: ChildProcess[] = [];
+const output: string[] = [];
+let api = '';
+let key = '';
+
+beforeAll(async () => {
+  const dir = tmpDir('gw-lifecycle-');
+  server = await startChdbHttpServer({ path: join(dir, 'engine'), users: { gatewatch: { password: 'service-pw' }, gatewatch_query: { password: 'query-pw', readonly: true } } });
+  const settings = {
+    clickhouse: { url: server.url, username: 'gatewatch', password: 'service-pw', queryUsername: 'gatewatch_query', queryPassword: 'query-pw', retentionDays: 3650 },
+    // a cycle a second, every closed minute scored at once
+    detect: { cycleSec: 1, allowedLatenessSec: 0, startLookbackMin: 120 },
+  };
+  store = await openStore(testConfig(settings));
+  await migrate(store, 3650, silentLog);
+  key = (await new ApiKeyStore(store).create('lifecycle test', 'analyst')).key;
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ ...settings, fingerprintKey: 'lifecycle-fingerprint-key-0123456789' }));
+  const port = await freePort();
+  api = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, GATEWATCH_CONFIG: configFile, GATEWATCH_DATA_DIR: join(dir, 'data'), GATEWATCH_LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' };
+  for (const role of ['api', 'detect']) {
+    const child = spawn(process.execPath, [BIN, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (c: Buffer) => output.push(`${role}: ${c.toString()}`));
+    child.stderr!.on('data', (c: Buffer) => output.push(`${role}: ${c.toString()}`));
+    children.push(child);
+  }
+  await waitFor(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.status, (s) => s === 200, { what: `the api process (${output.join('')})`, timeoutMs: 60_000 });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await store?.close();
+  await server?.close();
+});
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+const bruteForceAlerts = (attacker: string) => async (): Promise<Alert[]> => ((await call('GET', `/v1/alerts?detector=brute_force&entity_type=ip&entity_value=${attacker}&limit=10`)).body.alerts as Alert[]) ?? [];
+
+/** Minute k of a brute force (30 failed logins from one address against one account), and a benign request just after it so the minute closes. */
+async function minute(base: number, k: number, attacker: string): Promise<void> {
+  const event = (t: number, i: number, ip: string, status: number, principal: string): NormalizedEvent => ({
+    event_time: new Date(t).toISOString(), gateway: 'gw', source_format: 'kong', request_id: `lc-${attacker}-${k}-${i}-${ip}`, method: 'POST', host: 'api.example.com', path: '/v1/login', route: '/v1/login', query: '',
+    status, latency_ms: 3, bytes_in: 10, bytes_out: 20, client_ip: ip, principal: { type: 'basic', id: principal }, auth_outcome: status === 401 ? 'failure' : 'success',
+    user_agent: 'ua', headers: {}, country: 'FR', city: 'Paris', lat: 48.85, lon: 2.35, asn: 3215, as_org: 'Orange', redacted_fields: 0,
+  });
+  const start = base + k * MIN;
+  const rows = [...Array.from({ length: 30 }, (_, i) => event(start + i * 1000, i, attacker, 401, 'victim')), event(start + MIN + 500, 99, '198.51.100.20', 200, 'bystander')];
+  await createClickHouseEventSink(store).insertRows(encodeEvents(rows), `lifecycle-${attacker}-${k}`);
+}
+
+describe('api and detect as separate processes on one store', () => {
+  it('keep an acknowledgement through 10 extensions', { timeout: 240_000 }, async () => {
+    const attacker = '203.0.113.66';
+    const alerts = bruteForceAlerts(attacker);
+    const base = Math.floor(Date.now() / MIN) * MIN - 40 * MIN;
+    await minute(base, 0, attacker);
+    const [first] = await waitFor(alerts, (a) => a.length === 1, { what: `the brute force alert (${output.join('')})`, timeoutMs: 60_000 });
+    const id = first!.id;
+    const acked = await call('POST', `/v1/alerts/${id}/ack`, { comment: 'blocking it at the edge' });
+    expect(acked.status, JSON.stringify(acked.body)).toBe(200);
+
+    // detection goes on extending it, one closed minute at a time
+    let windows = first!.windows;
+    for (let k = 1; k <= 10; k++) {
+      await minute(base, k, attacker);
+      const [a] = await waitFor(alerts, (list) => (list[0]?.windows ?? 0) > windows, { what: `extension ${k}`, timeoutMs: 60_000 });
+      expect(a!.id).toBe(id);
+      expect(a!.status, `after extension ${k}`).toBe('acknowledged');
+      windows = a!.windows;
+    }
+    expect(windows).toBeGreaterThanOrEqual(first!.windows + 10);
+    const trail = (await call('GET', `/v1/alerts/${id}`)).body as { alert: Alert; events: Array<{ action: string; comment: string }> };
+    expect(trail.alert.status).toBe('acknowledged');
+    expect(trail.events.map((e) => e.action)).toEqual(['ack']);
+    expect(trail.events[0]!.comment).toBe('blocking it at the edge');
+  });
+
+  it('keep a resolution: the condition coming back opens a new alert, never the resolved one again', { timeout: 240_000 }, async () => {
+    const attacker = '203.0.113.77';
+    const alerts = bruteForceAlerts(attacker);
+    // after the minutes the test above had scored (earlier ones would arrive late, counted and not scored)
+    const base = Math.floor(Date.now() / MIN) * MIN - 20 * MIN;
+    await minute(base, 0, attacker);
+    const [first] = await waitFor(alerts, (a) => a.length === 1, { what: 'the brute force alert', timeoutMs: 60_000 });
+    await minute(base, 1, attacker);
+    const [extended] = await waitFor(alerts, (list) => (list[0]?.windows ?? 0) > first!.windows, { what: 'an extension', timeoutMs: 60_000 });
+    const id = first!.id;
+    expect((await call('POST', `/v1/alerts/${id}/resolve`, { comment: 'blocked' })).status).toBe(200);
+    await minute(base, 2, attacker);
+    await minute(base, 3, attacker);
+    const after = await waitFor(alerts, (list) => list.length === 2, { what: 'a new alert after the resolution', timeoutMs: 60_000 });
+    const old = after.find((a) => a.id === id)!;
+    const fresh = after.find((a) => a.id !== id)!;
+    expect(old.status).toBe('resolved');
+    expect(old.windows).toBe(extended!.windows);
+    expect(fresh.status).toBe('open');
+    expect(Date.parse(fresh.first_seen)).toBeGreaterThanOrEqual(base + 2 * MIN);
+    const trail = (await call('GET', `/v1/alerts/${id}`)).body as { events: Array<{ action: string }> };
+    expect(trail.events.map((e) => e.action)).toEqual(['resolve']);
+  });
+});
