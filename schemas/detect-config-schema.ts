@@ -25,6 +25,7 @@ export const DetectConfigSchema = Type.Object(
       { default: {}, additionalProperties: false, description: 'the severity policy (docs/detection.md)' },
     ),
     incidentWindowMin: Type.Integer({ default: 30, minimum: 1, maximum: 1440, description: 'alerts that share an entity (their own, or one they name) within this many minutes are one incident' }),
+    leaseSec: Type.Integer({ default: 30, minimum: 5, maximum: 3600, description: 'detection cycles run in one process at a time (a lease in the store); a standby takes over this long after the holder dies' }),
     autoResolveMin: Type.Integer({ default: 60, minimum: 0, description: 'an alert whose condition has been clear this long (event time) is resolved by the system; 0: never' }),
     baselineDays: Type.Integer({ default: 14, minimum: 1, maximum: 90, description: 'history a baseline learns from' }),
     baselineMinSamples: Type.Integer({ default: 24, minimum: 3, description: '5-minute slots a baseline bucket needs before anything is scored against it' }),

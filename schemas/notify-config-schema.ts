@@ -75,6 +75,7 @@ export const NotifyConfigSchema = Type.Object(
     groupIntervalSec: Type.Integer({ default: 300, minimum: 0, maximum: 86_400, description: 'after a notification about an entity, further alerts about it wait this long and go out together (0: never grouped)' }),
     rateLimitPerMin: Type.Integer({ default: 30, minimum: 1, maximum: 100_000, description: 'messages per channel per minute; what is over goes out as one summary' }),
     channels: Type.Array(Type.Union([WebhookChannelSchema, EmailChannelSchema]), { default: [] }),
+    leaseSec: Type.Integer({ default: 30, minimum: 5, maximum: 3600, description: 'each notifier instance (notify.instance) runs in one process at a time (a lease in the store); a standby takes over this long after the holder dies' }),
     instance: Type.String({
       default: '0/1',
       pattern: '^[0-9]{1,3}/[0-9]{1,3}$',

@@ -402,6 +402,24 @@ export const MIGRATIONS: Migration[] = [
         SETTINGS join_use_nulls = 0`,
     ],
   },
+  {
+    version: 14,
+    name: 'leases: roles that must run once (detection cycles, a notifier shard) held by one process at a time',
+    // One row per lease; the highest version is the holder. A holder renews before it expires;
+    // a standby takes over once it has expired (its holder died) or was released (a clean stop).
+    statements: ({ db }) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.leases
+      (
+        name       String,
+        holder     String,
+        expires_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC'),
+        version    UInt64
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY name`,
+    ],
+  },
 ];
 
 /** The merge selector's base for the tables written at the event rate (migration 10). */

@@ -1,11 +1,14 @@
 /**
  * The detect role: a node-cron job that runs one detection cycle every `detect.cycleSec`,
  * never two at once (a slow cycle makes the next one wait, it does not pile up). Runs in the
- * all-in-one process or alone (`gatewatch detect`).
+ * all-in-one process or alone (`gatewatch detect`). Cycles run only in the process holding the
+ * `detect` lease (shared/lease.ts): a second detect process stands by and takes over within
+ * `detect.leaseSec` when the first dies, at once when it stops cleanly.
  */
 import cron from 'node-cron';
 import type { Runtime } from '../shared/runtime.js';
 import { errorMessage } from '../shared/errors.js';
+import { createLease } from '../shared/lease.js';
 import { createClickHouseAlertStore } from './clickhouse-alert-store.js';
 import { createDetectionRunner, type DetectionRunner } from './detection-runner.js';
 
@@ -32,10 +35,13 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
   });
   if (!(opts.schedule ?? true) || !config.detect.enabled) return { runner };
   let running: Promise<unknown> = Promise.resolve();
+  const lease = createLease(rt.store, 'detect', { ttlMs: config.detect.leaseSec * 1000, log: log.child({ component: 'detect' }) });
   const task = cron.schedule(
     cycleCron(config.detect.cycleSec),
     async () => {
-      running = runner.cycle().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
+      running = (async () => {
+        if (await lease.hold()) await runner.cycle();
+      })().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
       await running;
     },
     {
@@ -55,6 +61,7 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
   rt.onClose('detect', async () => {
     await task.stop();
     await running;
+    await lease.release().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not release the detect lease: a standby takes over when it expires'));
   });
   return { runner };
 }

@@ -29,6 +29,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import { createIncidentStore, type IncidentStore, type IncidentView } from '../detect/incident-store.js';
 import type { IncidentNotice } from './webhook-payload.js';
+import type { Lease } from '../shared/lease.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
@@ -83,6 +84,8 @@ export interface NotifierDeps {
   sendDigest?: typeof sendDigestEmail;
   /** incidents (default: the store's) */
   incidents?: IncidentStore;
+  /** when given, rounds run only while this process holds it (one process per notifier instance) */
+  lease?: Lease;
 }
 
 const RESOLVED = 'resolved:';
@@ -469,11 +472,24 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   let busy = false;
+  let holding = !deps.lease;
   /** One round: pick up new alerts, deliver what is due (channels in parallel, a few alerts at a time per channel). */
   async function tick(): Promise<void> {
     if (busy) return;
     busy = true;
     try {
+      if (deps.lease) {
+        const held = await deps.lease.hold();
+        if (held && !holding) {
+          // taking over (or back): what another process sent meanwhile is in the store, not here
+          loaded = false;
+          known.clear();
+          settledBefore.clear();
+          digestState.clear();
+        }
+        holding = held;
+        if (!held) return;
+      }
       await refreshChannels();
       if (!loaded) await load();
       // (with no channel too: the cursor moves on, so a channel added later starts from now)
