@@ -38,7 +38,7 @@ GROUP BY gateway ORDER BY fields_redacted DESC`,
   {
     title: 'Alerts by detector and severity, last 7 days',
     sql: `SELECT detector, severity, count() AS alerts, countIf(status = 'open') AS still_open
-FROM (SELECT id, argMax(detector, version) AS detector, argMax(severity, version) AS severity, argMax(status, version) AS status, max(last_seen) AS last_seen FROM alerts GROUP BY id)
+FROM alerts_current
 WHERE last_seen > now() - INTERVAL 7 DAY
 GROUP BY detector, severity ORDER BY alerts DESC`,
   },

@@ -139,7 +139,10 @@ export async function runDemo(target: DemoTarget, opts: DemoOptions): Promise<{ 
 
 async function realisticDemo(target: DemoTarget, opts: DemoOptions, say: (l: string) => void): Promise<{ records: number; opened: number }> {
   const now = Math.floor((opts.now ?? Date.now()) / MIN) * MIN;
-  const scoreFrom = now - opts.backfillHours * HOUR;
+  // at least the first round is scored whole
+  const scoredMin = Math.max(opts.backfillHours * 60, ROUND_MIN);
+  if (scoredMin > opts.backfillHours * 60) say(`demo: scoring the last ${ROUND_MIN} minutes (the first round of attacks lasts that long), not ${opts.backfillHours} h`);
+  const scoreFrom = now - scoredMin * MIN;
   const from = scoreFrom - opts.historyDays * DAY;
   // live for as long as asked (a month at most: start it again after that)
   const end = now + (opts.minutes ?? 30 * 24 * 60) * MIN;
@@ -171,7 +174,7 @@ async function realisticDemo(target: DemoTarget, opts: DemoOptions, say: (l: str
     }
   }
   if (chunk.length) sent += await target.submit(chunk);
-  say(`demo: ${opts.historyDays} day(s) of history and ${opts.backfillHours} h stored (${sent} records); scoring the last ${opts.backfillHours} h…`);
+  say(`demo: ${opts.historyDays} day(s) of history and ${scoredMin / 60} h stored (${sent} records); scoring the last ${scoredMin / 60} h…`);
   const opened = await target.score(scoreFrom, now);
   say(`demo: ${opened} alert(s) opened from a round of attacks in the last two hours; see the Incidents tab`);
   if (opts.minutes === 0) return { records: sent, opened };

@@ -20,6 +20,8 @@ export interface AlertStore {
   latestFor(detector: string, entity: { type: string; value: string }): Promise<Alert | undefined>;
   /** the current status of these alerts, read from the trail (unknown ids are left out) */
   statuses(ids: string[]): Promise<Map<string, Alert['status']>>;
+  /** drops the in-memory copy of the latest alerts (another process may have written since: taking over detection) */
+  forget(): void;
   save(alerts: Alert[]): Promise<void>;
   list(opts?: { limit?: number; status?: string }): Promise<Alert[]>;
   /** the current state of these alerts (unknown ids are left out) */
@@ -125,6 +127,12 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
   let latest: Map<string, Alert> | undefined;
   let version = 0;
   const COLUMNS = 'id, detector, severity, entity_type, entity_value, window_start, window_end, observed, expected, score, summary, owasp, evidence_sql, evidence_rows, detail, status, windows, first_seen, last_seen';
+  // alerts by id, as alerts_current gives them, with both sides narrowed to the ids before the
+  // trail is grouped (the view would group the whole trail)
+  const BY_IDS = `SELECT ${COLUMNS.split(', ').map((c) => (c === 'status' ? "if(e.st = '', a.status, e.st) AS status" : `a.${c} AS ${c}`)).join(', ')}
+    FROM (SELECT ${COLUMNS} FROM ${db}.alerts FINAL WHERE id IN {ids:Array(String)}) AS a
+    LEFT JOIN (SELECT alert_id, argMax(to_status, (at, version)) AS st FROM ${db}.alert_events WHERE alert_id IN {ids:Array(String)} GROUP BY alert_id) AS e ON e.alert_id = a.id
+    SETTINGS join_use_nulls = 0`;
 
   async function load(): Promise<Map<string, Alert>> {
     if (latest) return latest;
@@ -139,11 +147,14 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
     async latestFor(detector, entity) {
       return (await load()).get(entityKey(detector, entity));
     },
+    forget() {
+      latest = undefined;
+    },
     async statuses(ids) {
       const out = new Map<string, Alert['status']>();
       for (let k = 0; k < ids.length; k += 10_000) {
         const rows = await (
-          await client.query({ query: `SELECT id, status FROM ${db}.alerts_current WHERE id IN {ids:Array(String)}`, query_params: { ids: ids.slice(k, k + 10_000) }, format: 'JSONEachRow' })
+          await client.query({ query: BY_IDS, query_params: { ids: ids.slice(k, k + 10_000) }, format: 'JSONEachRow' })
         ).json<{ id: string; status: Alert['status'] }>();
         for (const r of rows) out.set(r.id, r.status);
       }
@@ -238,7 +249,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
     async byIds(ids) {
       if (ids.length === 0) return [];
       const rows = await (
-        await client.query({ query: `SELECT ${COLUMNS} FROM ${db}.alerts_current WHERE id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' })
+        await client.query({ query: BY_IDS, query_params: { ids }, format: 'JSONEachRow' })
       ).json<AlertRow>();
       return rows.map(fromRow);
     },

@@ -25,22 +25,35 @@ export interface DetectRole {
 
 export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}): DetectRole {
   const { config, log } = rt;
+  const alerts = createClickHouseAlertStore(rt.store);
   const runner = createDetectionRunner({
     config,
     store: rt.store,
-    alerts: createClickHouseAlertStore(rt.store),
+    alerts,
     metrics: rt.metrics,
     log: log.child({ component: 'detect' }),
     now: Date.now,
   });
   if (!(opts.schedule ?? true) || !config.detect.enabled) return { runner };
   let running: Promise<unknown> = Promise.resolve();
+  let holding = false;
   const lease = createLease(rt.store, 'detect', { ttlMs: config.detect.leaseSec * 1000, log: log.child({ component: 'detect' }) });
   const task = cron.schedule(
     cycleCron(config.detect.cycleSec),
     async () => {
       running = (async () => {
-        if (await lease.hold()) await runner.cycle();
+        const held = await lease.hold();
+        // taking over (or back): what another process wrote meanwhile is in the store, not in this one's copy
+        if (held && !holding) alerts.forget();
+        holding = held;
+        if (!held) return;
+        // a long cycle (catching up after an outage) keeps the lease: renewed while it runs
+        const renew = setInterval(() => void lease.hold().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not renew the detect lease')), Math.max(1000, (config.detect.leaseSec * 1000) / 3));
+        try {
+          await runner.cycle();
+        } finally {
+          clearInterval(renew);
+        }
       })().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
       await running;
     },

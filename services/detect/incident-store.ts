@@ -130,9 +130,11 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
   const { client, db } = store;
   const rows = async <T>(query: string, query_params: Record<string, unknown> = {}) => (await client.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
   // each incident's newest status, its silence (if still in force) and when its trail last moved
-  const STATUS = `(SELECT incident_id, argMax(to_status, (at, version)) AS status,
+  // (a silence says nothing about the status: only the other events decide it, and when the
+  // status last moved; a silence written just after a resolution must not undo it)
+  const STATUS = `(SELECT incident_id, argMaxIf(to_status, (at, version), action NOT IN ('silence', 'unsilence')) AS status,
       argMaxIf(until, (at, version), action IN ('silence', 'unsilence')) AS until_raw,
-      toUnixTimestamp64Milli(max(at)) AS last_event_ms
+      toUnixTimestamp64Milli(maxIf(at, action NOT IN ('silence', 'unsilence'))) AS last_event_ms
     FROM ${db}.incident_events GROUP BY incident_id)`;
   const SELECT = `SELECT i.id AS id, i.title AS title, i.severity AS severity, i.keys AS keys, i.detectors AS detectors, i.owasp AS owasp, i.alert_ids AS alert_ids,
       toString(i.first_seen) AS first_seen, toString(i.last_seen) AS last_seen, i.merged_into AS merged_into, ifNull(s.status, '') AS status,

@@ -50,8 +50,11 @@ function transportFor(c: EmailChannel): Transporter {
 export async function sendAlertEmail(c: EmailChannel, alerts: Alert[], dashboardUrl: string, deliveryId: string, reason: 'group' | 'rate_limit' = 'group', incident?: IncidentNotice): Promise<AttemptOutcome & { latencyMs: number }> {
   if (incident) {
     // one thread per incident in the recipient's mail client
+    // the first message is the thread's root (its Message-ID); the others refer to it
     const thread = `<${incident.incident.id}@incidents.gatewatch>`;
-    return sendEmail(c, incidentEmailMessage(incident, alerts, dashboardUrl), { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Incident': incident.incident.id, References: thread, 'In-Reply-To': thread });
+    const headers = { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Incident': incident.incident.id };
+    if (incident.event === 'opened') return sendEmail(c, incidentEmailMessage(incident, alerts, dashboardUrl), headers, thread);
+    return sendEmail(c, incidentEmailMessage(incident, alerts, dashboardUrl), { ...headers, References: thread, 'In-Reply-To': thread });
   }
   const a = alerts[0]!;
   const m = alerts.length === 1 ? emailMessage(a, dashboardUrl) : groupEmailMessage(alerts, dashboardUrl, reason);
@@ -63,10 +66,10 @@ export async function sendDigestEmail(c: EmailChannel, d: Digest, dashboardUrl: 
   return sendEmail(c, digestEmailMessage(d, dashboardUrl), { 'X-Gatewatch-Delivery': deliveryId, 'X-Gatewatch-Digest': `${new Date(d.from).toISOString()}/${new Date(d.to).toISOString()}` });
 }
 
-async function sendEmail(c: EmailChannel, m: { subject: string; text: string; html: string }, headers: Record<string, string>): Promise<AttemptOutcome & { latencyMs: number }> {
+async function sendEmail(c: EmailChannel, m: { subject: string; text: string; html: string }, headers: Record<string, string>, messageId?: string): Promise<AttemptOutcome & { latencyMs: number }> {
   const started = performance.now();
   try {
-    const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers });
+    const info = await transportFor(c).sendMail({ from: c.from, to: c.to, subject: m.subject, text: m.text, html: m.html, headers, ...(messageId ? { messageId } : {}) });
     const rejected = (info.rejected ?? []).length;
     if (rejected === c.to.length) return { ok: false, status: 550, error: `every recipient rejected: ${info.response}`, permanent: true, latencyMs: Math.round(performance.now() - started) };
     return { ok: true, status: 250, latencyMs: Math.round(performance.now() - started) };

@@ -115,6 +115,8 @@ export function createNotifier(deps: NotifierDeps) {
     if (loaded && previousRead && channels.some((c) => !before.has(c.name))) {
       const since = chTime(previousRead - 1000);
       if (since < cursor) cursor = since;
+      // and nothing older (the discovery's overlap reads some): alerts from then on
+      for (const c of channels) if (!before.has(c.name)) channelSince.set(c.name, since);
     }
     const byName = new Map(channels.map((c) => [c.name, c]));
     for (const [key, n] of known) {
@@ -125,6 +127,8 @@ export function createNotifier(deps: NotifierDeps) {
       else known.delete(key);
     }
   }
+  /** a channel added while running: alerts updated before this are history to it */
+  const channelSince = new Map<string, string>();
   const known = new Map<string, Notification>(); // key: alert id \0 channel; pending, and those settled in this process
   // settled before this process started: their keys, so that an alert updated later is not sent again
   const settledBefore = new Map<string, { status: Status; attempts: number; lastError: string }>();
@@ -225,14 +229,18 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   const seen = (key: string) => known.has(key) || settledBefore.has(key);
+  let fullPage = false;
 
   /** New alerts since the last look become pending notifications. */
   async function discover(): Promise<void> {
     const rows = await (await client.query({
-      query: `SELECT id, toString(max(updated_at)) AS updated FROM ${db}.alerts WHERE updated_at > toDateTime64({cursor:String}, 3, 'UTC') GROUP BY id ORDER BY updated LIMIT 5000`,
-      query_params: { cursor },
+      // (10 s read again before the cursor: a version written before another can land after it; what was seen is left out below)
+      // (after a full page, no overlap: the next page must move on)
+      query: `SELECT id, toString(max(updated_at)) AS updated FROM ${db}.alerts WHERE updated_at > toDateTime64({cursor:String}, 3, 'UTC') - INTERVAL {overlap:UInt32} SECOND GROUP BY id ORDER BY updated LIMIT 5000`,
+      query_params: { cursor, overlap: fullPage ? 0 : 10 },
       format: 'JSONEachRow',
     })).json<{ id: string; updated: string }>();
+    fullPage = rows.length === 5000;
     if (rows.length === 0) return;
     await learnIncidents(rows.map((r) => r.id));
     const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(keyOf(r.id, c.name))));
@@ -245,6 +253,7 @@ export function createNotifier(deps: NotifierDeps) {
         for (const channel of channels) {
           const key = keyOf(alert.id, channel.name);
           if (!mine(alert.id, channel.name) || seen(key) || !channelWants(channel, alert)) continue;
+          if (r.updated < (channelSince.get(channel.name) ?? '')) continue;
           const n: Notification = { id: alert.id, alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
           // an incident (or entity) notified lately waits for the group interval: its next alerts go out together
           const last = lastSent.get(groupKey(n));
@@ -255,7 +264,8 @@ export function createNotifier(deps: NotifierDeps) {
       }
       await persist(created);
     }
-    cursor = rows[rows.length - 1]!.updated;
+    const last = rows[rows.length - 1]!.updated;
+    if (last > cursor) cursor = last;
   }
 
   /** One message (one or several notifications of one channel), one attempt; returns the delivery-log rows. */
@@ -381,7 +391,9 @@ export function createNotifier(deps: NotifierDeps) {
    * cleared): a resolution message to each channel that was sent something about them.
    */
   async function resolutions(): Promise<void> {
-    const changes = await incidentStore.changesSince(trailCursor, 1000);
+    // (60 s read again before the cursor: the API and detection write the trail, each with its own
+    // clock and insert latency; a resolution seen already is `seen` and left out)
+    const changes = await incidentStore.changesSince(Math.max(0, trailCursor - 60_000_000), 1000);
     if (!changes.length) return;
     const resolved = changes.filter((c) => c.to_status === 'resolved' && c.from_status !== 'resolved');
     if (resolved.length) {
@@ -403,7 +415,7 @@ export function createNotifier(deps: NotifierDeps) {
       }
       await persist(created);
     }
-    trailCursor = changes[changes.length - 1]!.version;
+    trailCursor = Math.max(trailCursor, changes[changes.length - 1]!.version);
   }
 
   // digests: state per period and channel (key `digest-<period start>` \0 channel), like a notification's

@@ -11,6 +11,14 @@ import type { IncidentView } from '../detect/incident-store.js';
 
 const MAX_EVIDENCE_CHARS = 16_384;
 
+/**
+ * Text for Slack's mrkdwn: `&`, `<` and `>` escaped, so a value from a log (a user name, a path)
+ * or a comment cannot mention @channel, hide a link or format the message.
+ */
+export const slackText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** a value in a code span: escaped, and no backtick to close it */
+const slackCode = (s: string) => `\`${slackText(s).replace(/`/g, "'")}\``;
+
 export function alertLink(dashboardUrl: string, a: Alert): string {
   return `${dashboardUrl.replace(/\/$/, '')}/#/alerts/${a.id}`;
 }
@@ -33,13 +41,13 @@ export function webhookBody(channel: WebhookChannel, a: Alert, dashboardUrl: str
   if (channel.format === 'slack') {
     const emoji = { low: ':information_source:', medium: ':warning:', high: ':rotating_light:', critical: ':fire:' }[a.severity];
     return JSON.stringify({
-      text: `${emoji} [${a.severity}] ${a.detector}: ${a.summary}`,
+      text: `${emoji} [${a.severity}] ${a.detector}: ${slackText(a.summary)}`,
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${a.severity.toUpperCase()}* · *${a.detector}* · ${a.owasp}\n${a.summary}` } },
+        { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${a.severity.toUpperCase()}* · *${a.detector}* · ${a.owasp}\n${slackText(a.summary)}` } },
         {
           type: 'section',
           fields: [
-            { type: 'mrkdwn', text: `*Entity*\n${a.entity.type} \`${a.entity.value}\`` },
+            { type: 'mrkdwn', text: `*Entity*\n${a.entity.type} ${slackCode(a.entity.value)}` },
             { type: 'mrkdwn', text: `*Observed / expected*\n${a.observed} / ${a.expected}` },
             { type: 'mrkdwn', text: `*Window*\n${a.window.start} – ${a.window.end}` },
           ],
@@ -56,9 +64,9 @@ export function groupWebhookBody(channel: WebhookChannel, alerts: Alert[], dashb
   const link = `${dashboardUrl.replace(/\/$/, '')}/#/alerts`;
   const title = reason === 'group' ? `${alerts.length} alerts about ${alerts[0]!.entity.type} ${alerts[0]!.entity.value}` : `${alerts.length} alerts held back by this channel's rate limit`;
   if (channel.format === 'slack') {
-    const lines = alerts.slice(0, 20).map((a) => `• *${a.severity}* ${a.detector}: ${a.summary}`);
+    const lines = alerts.slice(0, 20).map((a) => `• *${a.severity}* ${a.detector}: ${slackText(a.summary)}`);
     if (alerts.length > 20) lines.push(`… and ${alerts.length - 20} more`);
-    return JSON.stringify({ text: title, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${title}*\n${lines.join('\n')}` } }, { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Gatewatch' }, url: link }] }] });
+    return JSON.stringify({ text: slackText(title), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${slackText(title)}*\n${lines.join('\n')}` } }, { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Gatewatch' }, url: link }] }] });
   }
   let budget = MAX_EVIDENCE_CHARS * 4;
   const kept = alerts.map((a) => {
@@ -106,13 +114,13 @@ export function incidentWebhookBody(channel: WebhookChannel, n: IncidentNotice, 
   const headline = incidentHeadline(n, alerts.length);
   if (channel.format === 'slack') {
     const emoji = n.event === 'resolved' ? ':white_check_mark:' : { low: ':information_source:', medium: ':warning:', high: ':rotating_light:', critical: ':fire:' }[i.severity];
-    const lines = alerts.slice(0, 10).map((a) => `• *${a.severity}* ${a.detector}: ${a.summary}`);
+    const lines = alerts.slice(0, 10).map((a) => `• *${a.severity}* ${a.detector}: ${slackText(a.summary)}`);
     if (alerts.length > 10) lines.push(`… and ${alerts.length - 10} more`);
-    const keys = i.keys.slice(0, 8).map((k) => `\`${k}\``).join(', ') + (i.keys.length > 8 ? ` and ${i.keys.length - 8} more` : '');
+    const keys = i.keys.slice(0, 8).map(slackCode).join(', ') + (i.keys.length > 8 ? ` and ${i.keys.length - 8} more` : '');
     return JSON.stringify({
-      text: `${emoji} ${headline}`,
+      text: `${emoji} ${slackText(headline)}`,
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${headline}*${n.resolution ? `\n${resolutionText(n.resolution)}` : ''}${lines.length ? `\n${lines.join('\n')}` : ''}` } },
+        { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${slackText(headline)}*${n.resolution ? `\n${slackText(resolutionText(n.resolution))}` : ''}${lines.length ? `\n${lines.join('\n')}` : ''}` } },
         {
           type: 'section',
           fields: [

@@ -169,10 +169,10 @@ describe('incident e-mails', () => {
     expect(resolved!.subject).toMatch(/^\[Gatewatch\] Resolved: /);
     expect(resolved!.text).toContain('resolved by key-analyst');
     expect(String(resolved!.html)).toContain('blocked at the edge &amp; &lt;reset&gt;');
-    // one thread: both name the incident in References
-    const refs = (m: ParsedMail) => String(m.headers.get('references') ?? '');
-    expect(refs(opened!)).toContain(`${id}@incidents.gatewatch`);
-    expect(refs(resolved!)).toBe(refs(opened!));
+    // one thread: the first is its root, the resolution refers to it
+    expect(opened!.messageId).toBe(`<${id}@incidents.gatewatch>`);
+    expect(String(resolved!.headers.get('references') ?? '')).toContain(`${id}@incidents.gatewatch`);
+    expect(resolved!.inReplyTo).toBe(`<${id}@incidents.gatewatch>`);
   });
 });
 

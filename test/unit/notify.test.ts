@@ -4,7 +4,7 @@ import { isRetriable, parseRetryAfter, retryDelayMs } from '../../services/notif
 import { signWebhook, verifyWebhook } from '../../services/notify/webhook-signature.js';
 import { BlockedAddressError, connectGuarded, guardedLookup, isPublicAddress, literalRefusal } from '../../services/notify/ssrf-guard.js';
 import { channelWants } from '../../services/notify/notifier.js';
-import { webhookBody } from '../../services/notify/webhook-payload.js';
+import { incidentWebhookBody, webhookBody } from '../../services/notify/webhook-payload.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
 
@@ -122,6 +122,18 @@ describe('channel filters and payloads', () => {
     const body = webhookBody(ch({}), a, 'http://127.0.0.1:8080/');
     expect(body.length).toBeLessThan(20_000);
     expect(JSON.parse(body)).toMatchObject({ type: 'alert', link: 'http://127.0.0.1:8080/#/alerts/x' });
+  });
+  it('escape what a log or a comment puts into a Slack message: no @channel, no hidden link, no broken code span', () => {
+    const hostile = { ...a, summary: 'user <!channel> probed <https://evil.example|Reset your password> & more', entity: { type: 'principal' as const, value: 'bob`*bold*`<!here>' } };
+    const text = (body: string) => JSON.stringify(JSON.parse(body));
+    const alertBody = text(webhookBody(ch({ format: 'slack' }), hostile, 'http://127.0.0.1:8080/'));
+    const incident = { id: 'inc-1', title: hostile.summary, severity: 'high' as const, status: 'resolved' as const, keys: ['principal:bob`<!here>'], detectors: ['enumeration'], owasp: ['API1'], alert_ids: ['x'], alerts_count: 1, first_seen: a.first_seen, last_seen: a.last_seen, merged_into: '', silenced_until: '' };
+    const incidentBody = text(incidentWebhookBody(ch({ format: 'slack' }), { event: 'resolved', incident, resolution: { by: 'key-1', at: a.last_seen, comment: 'done <!everyone>' } }, [hostile], 'http://127.0.0.1:8080/'));
+    for (const body of [alertBody, incidentBody]) {
+      expect(body).not.toMatch(/<!channel>|<!here>|<!everyone>|<https:\/\/evil/);
+      expect(body).toContain('&lt;!channel&gt;');
+    }
+    expect(alertBody).toContain("`bob'*bold*'&lt;!here&gt;`");
   });
 });
 

@@ -14,6 +14,14 @@ import type { Metrics } from '../../shared/metrics.js';
 import type { IncidentStore } from '../../detect/incident-store.js';
 
 const POLL_MS = 1000;
+/**
+ * Versions are wall-clock microseconds taken by each writing process before its insert, so a
+ * version may land after a higher one was read: every poll reads again the last 5 s before its
+ * cursors and leaves out what this stream has sent already (a reconnecting client may see up to
+ * 5 s of events again: each is the newest state, so a repeat is harmless).
+ */
+const OVERLAP_US = 5_000_000;
+const PAGE = 500;
 const HEARTBEAT_MS = 15_000;
 /** how often an open stream checks that its key still holds (a revoked key loses its stream) */
 const REVERIFY_MS = 5000;
@@ -57,6 +65,24 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
       ecursor = await lastChange();
       acursor = await maxVersion('alert_events');
     }
+    // what this stream has sent in the overlap, per kind of position
+    type Kind = 'alert' | 'alert_trail' | 'incident' | 'incident_trail';
+    const sent = new Map<Kind, Map<string, number>>();
+    const full = new Set<Kind>();
+    // where this stream starts: what is at or before it was sent before (or is history), never again
+    const floor: Record<Kind, number> = { alert: cursor, alert_trail: acursor, incident: icursor, incident_trail: ecursor };
+    const first = (kind: Kind, id: string, version: number): boolean => {
+      if (version <= floor[kind]) return false;
+      let m = sent.get(kind);
+      if (!m) sent.set(kind, (m = new Map()));
+      const k = `${id}\0${version}`;
+      if (m.has(k)) return false;
+      m.set(k, version);
+      return true;
+    };
+    const prune = (cursors: Record<Kind, number>) => {
+      for (const [kind, m] of sent) for (const [k, v] of m) if (v <= cursors[kind] - OVERLAP_US) m.delete(k);
+    };
     const keyId = req.principal!.id;
     const held = perKey.get(keyId) ?? 0;
     if (held >= opts.maxPerKey) {
@@ -106,15 +132,16 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
           }
         }
         const position = () => `${cursor}.${icursor}.${ecursor}.${acursor}`;
+        const from = (kind: Kind, c: number) => (full.has(kind) ? c : Math.max(0, c - OVERLAP_US));
         // detection's new versions of alerts, then people's (and the system's) status changes
         const rows = await (await client.query({
-          query: `SELECT id, version FROM ${db}.alerts WHERE version > {cursor:UInt64} ORDER BY version LIMIT 500`,
-          query_params: { cursor },
+          query: `SELECT id, version FROM ${db}.alerts WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`,
+          query_params: { from: from('alert', cursor) },
           format: 'JSONEachRow',
         })).json<{ id: string; version: number | string }>();
         const trail = await (await client.query({
-          query: `SELECT alert_id AS id, version FROM ${db}.alert_events WHERE version > {acursor:UInt64} ORDER BY version LIMIT 500`,
-          query_params: { acursor },
+          query: `SELECT alert_id AS id, version FROM ${db}.alert_events WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`,
+          query_params: { from: from('alert_trail', acursor) },
           format: 'JSONEachRow',
         })).json<{ id: string; version: number | string }>();
         if (rows.length || trail.length) {
@@ -122,32 +149,38 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
           for (const r of rows) {
             const a = alerts.get(r.id);
             cursor = Math.max(cursor, Number(r.version));
-            if (a && open) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+            if (a && open && first('alert', r.id, Number(r.version))) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
           }
           for (const r of trail) {
             const a = alerts.get(r.id);
             acursor = Math.max(acursor, Number(r.version));
-            if (a && open) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+            if (a && open && first('alert_trail', r.id, Number(r.version))) res.write(`id: ${position()}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
           }
         }
         const irows = opts.incidents
-          ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {icursor:UInt64} ORDER BY version LIMIT 500`, query_params: { icursor }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
+          ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`, query_params: { from: from('incident', icursor) }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
           : [];
-        const changes = opts.incidents ? await opts.incidents.changesSince(ecursor, 500) : [];
+        const changes = opts.incidents ? await opts.incidents.changesSince(from('incident_trail', ecursor), PAGE) : [];
         const ids = [...new Set([...irows.map((r) => r.id), ...changes.map((c) => c.incident_id)])];
         if (ids.length) {
           const incidents = new Map((await opts.incidents!.byIds(ids)).map((i) => [i.id, i]));
           for (const r of irows) {
             const i = incidents.get(r.id);
             icursor = Math.max(icursor, Number(r.version));
-            if (i && open) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
+            if (i && open && first('incident', r.id, Number(r.version))) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
           }
           for (const c of changes) {
             const i = incidents.get(c.incident_id);
             ecursor = Math.max(ecursor, c.version);
-            if (i && open) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
+            if (i && open && first('incident_trail', c.incident_id, c.version)) res.write(`id: ${position()}\nevent: incident\ndata: ${JSON.stringify(i)}\n\n`);
           }
         }
+        // a full page: the next poll reads on from the cursor, without the overlap (or it could read the same page forever)
+        for (const [kind, n] of [['alert', rows.length], ['alert_trail', trail.length], ['incident', irows.length], ['incident_trail', changes.length]] as Array<[Kind, number]>) {
+          if (n >= PAGE) full.add(kind);
+          else full.delete(kind);
+        }
+        prune({ alert: cursor, alert_trail: acursor, incident: icursor, incident_trail: ecursor });
         if (!rows.length && !trail.length && !ids.length && Date.now() - lastBeat > HEARTBEAT_MS) {
           res.write(`: ${new Date().toISOString()}\n\n`);
           lastBeat = Date.now();

@@ -39,7 +39,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notif
       config: { role: 'admin' },
       schema: {
         summary: 'Send a dead-lettered notification again (its receiver is fixed)',
-        body: Type.Object({ alert_id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), channel: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) }, { additionalProperties: false }),
+        body: Type.Object({ alert_id: Type.String({ pattern: '^(?:[A-Za-z0-9_-]{1,64}|resolved:[A-Za-z0-9_-]{1,64}:[0-9]{1,20}|digest-[0-9T:.Z-]{1,40})$', description: "an alert's id, an incident resolution's (resolved:<incident>:<n>) or a digest's (digest-<period start>)" }), channel: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) }, { additionalProperties: false }),
         response: { 202: Type.Object({ requeued: Type.Boolean() }) },
       },
     },
