@@ -33,6 +33,7 @@ import type { Lease } from '../shared/lease.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
+import { decide, rateLimit } from './notification-policy.js';
 import { createSilenceStore, type SilenceStore } from './silence-store.js';
 import { sendDigestEmail } from './email-sender.js';
 import { DIGEST_LIST, type Digest } from './email-message.js';
@@ -327,56 +328,25 @@ export function createNotifier(deps: NotifierDeps) {
    */
   async function deliverAll(list: Notification[], silences: Silence[], incidents: Map<string, IncidentView>): Promise<void> {
     const rows: Array<Record<string, unknown>> = [];
-    const live: Notification[] = [];
     const channelName = list[0]!.channel.name;
-    for (const n of list) {
-      // silenced at the time the alert fired (or now, for one being retried)
-      const s = n.alert ? silences.find((x) => silenceMatches(x, n.alert!, Date.parse(n.alert!.first_seen)) || silenceMatches(x, n.alert!, now())) : undefined;
-      const incident = incidents.get(incidentIdOf(n) ?? '');
-      if (s) rows.push(suppress(n, `silenced by ${s.id}`));
-      else if (incident?.silenced_until) rows.push(suppress(n, `incident ${incident.id} silenced until ${incident.silenced_until}`));
-      else live.push(n);
-    }
-    const groups = new Map<string, Notification[]>();
-    for (const n of live) groups.set(groupKey(n), [...(groups.get(groupKey(n)) ?? []), n]);
-    // which incidents this channel has heard of already
-    const inGroups = [...groups.values()].filter((ns) => !ns[0]!.id.startsWith(RESOLVED)).map((ns) => incidents.get(incidentIdOf(ns[0]!) ?? '')).filter((i): i is IncidentView => i !== undefined);
-    const told = await notifiedBefore(channelName, [...new Set(inGroups.flatMap((i) => i.alert_ids))]);
-    type Message = { ns: Notification[]; reason: 'group' | 'rate_limit'; notice?: IncidentNotice };
-    let messages: Message[] = [];
-    for (const ns of groups.values()) {
-      const incident = incidents.get(incidentIdOf(ns[0]!) ?? '');
-      if (!incident) {
-        messages.push({ ns, reason: 'group' });
-        continue;
+    // which alerts of these incidents this channel has been sent already (opened or updated)
+    const about = [...new Set(list.filter((n) => n.alert).map(incidentIdOf).filter((id): id is string => id !== undefined))].map((id) => incidents.get(id)).filter((i): i is IncidentView => i !== undefined);
+    const told = await notifiedBefore(channelName, [...new Set(about.flatMap((i) => i.alert_ids))]);
+    const due = list.map((n) => ({ n, id: n.id, ...(n.alert ? { alert: n.alert } : {}), ...(incidentIdOf(n) ? { incidentId: incidentIdOf(n)! } : {}), groupKey: groupKey(n) }));
+    const decision = decide(due, { silences, incidents, told, now: now() });
+    for (const { item, why } of decision.suppressed) rows.push(suppress(item.n, why));
+    const recent = sentAt(channelName).filter((t) => t > now() - 60_000);
+    sentAtByChannel.set(channelName, recent);
+    const { send, deferred } = rateLimit(decision.messages, recent, config.notify.rateLimitPerMin, now());
+    for (const { item, at } of deferred) item.n.nextAt = at;
+    const messages: Array<{ ns: Notification[]; reason: 'group' | 'rate_limit'; notice?: IncidentNotice }> = [];
+    for (const m of send) {
+      let notice: IncidentNotice | undefined = m.notice;
+      if (notice?.event === 'resolved') {
+        const resolution = await resolutionOf(notice.incident.id);
+        notice = { ...notice, ...(resolution ? { resolution } : {}) };
       }
-      if (ns[0]!.id.startsWith(RESOLVED)) {
-        const resolution = await resolutionOf(incident.id);
-        messages.push({ ns, reason: 'group', notice: { event: 'resolved', incident, ...(resolution ? { resolution } : {}) } });
-        continue;
-      }
-      const event = incident.alert_ids.some((id) => told.has(id)) ? 'updated' : 'opened';
-      if (incident.status === 'resolved' || (event === 'updated' && incident.status === 'acknowledged')) {
-        for (const n of ns) rows.push(suppress(n, `incident ${incident.id} is ${incident.status}: ${event === 'updated' ? 'updates' : 'messages'} held back`));
-        continue;
-      }
-      messages.push({ ns, reason: 'group', notice: { event, incident } });
-    }
-    if (messages.length) {
-      const recent = sentAt(channelName).filter((t) => t > now() - 60_000);
-      sentAtByChannel.set(channelName, recent);
-      const budget = config.notify.rateLimitPerMin - recent.length;
-      if (budget <= 0) {
-        // nothing more this minute: try again when the oldest send leaves the window
-        for (const m of messages) for (const n of m.ns) n.nextAt = recent[0]! + 60_000;
-        messages = [];
-      } else if (messages.length > budget) {
-        // (resolutions are not summed up: they wait for the next minute)
-        const over = messages.slice(budget - 1);
-        const overflow = over.flatMap((m) => m.ns.filter((n) => n.alert));
-        for (const m of over) for (const n of m.ns) if (!n.alert) n.nextAt = now() + 60_000;
-        messages = [...messages.slice(0, budget - 1), ...(overflow.length ? [{ ns: overflow, reason: 'rate_limit' as const }] : [])];
-      }
+      messages.push({ ns: m.items.map((d) => d.n), reason: m.reason, ...(notice ? { notice } : {}) });
     }
     for (let i = 0; i < messages.length; i += PARALLEL) {
       const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason, m.notice)));

@@ -159,3 +159,61 @@ describe('silences', () => {
     expect(validateMatchers({ detector: 'x' })).toBeUndefined();
   });
 });
+
+describe('notification policy', () => {
+  const t0 = Date.parse('2026-11-28T12:00:00Z');
+  const alertOf = (id: string, over: Partial<Alert> = {}): Alert => ({
+    id, detector: 'brute_force', severity: 'high', entity: { type: 'ip', value: '203.0.113.7' }, window: { start: '2026-11-28T11:55:00Z', end: '2026-11-28T12:00:00Z' }, observed: 40, expected: 2, score: 5,
+    summary: 's', owasp: 'API2', evidence: { sql: '', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: '2026-11-28T12:00:00.000Z', last_seen: '2026-11-28T12:00:00.000Z', ...over,
+  });
+  const incident = (id: string, over: Record<string, unknown> = {}) => ({ id, title: 't', severity: 'high' as const, status: 'open' as const, keys: [], detectors: ['brute_force'], owasp: ['API2'], alert_ids: ['a1', 'a2'], alerts_count: 2, first_seen: '', last_seen: '', merged_into: '', silenced_until: '', ...over });
+  // (null: a resolution, which has no alert)
+  const due = (id: string, incidentId?: string, alert: Alert | null = alertOf(id)) => ({ id, ...(alert ? { alert } : {}), ...(incidentId ? { incidentId } : {}), groupKey: incidentId ? `inc:${incidentId}${alert ? '' : ':resolved'}` : `ip:${alert?.entity.value}` });
+
+  it('holds back what a silence or a silenced incident covers, and what an acknowledged or resolved incident would repeat', async () => {
+    const { decide } = await import('../../services/notify/notification-policy.js');
+    const silence = { id: 'sil-1', matchers: { entity_value: '198.51.100.0/24' }, starts_at: '2026-11-28T11:00:00Z', ends_at: '2026-11-28T13:00:00Z', created_by: 'k', comment: '' };
+    const incidents = new Map([
+      ['i-open', incident('i-open')],
+      ['i-quiet', incident('i-quiet', { silenced_until: '2026-11-28T14:00:00.000Z' })],
+      ['i-ack', incident('i-ack', { status: 'acknowledged', alert_ids: ['b1', 'b2'] })],
+      ['i-done', incident('i-done', { status: 'resolved', alert_ids: ['c1'] })],
+    ]);
+    const d = decide(
+      [due('x1', undefined, alertOf('x1', { entity: { type: 'ip', value: '198.51.100.9' } })), due('q1', 'i-quiet'), due('b2', 'i-ack'), due('c1', 'i-done'), due('a1', 'i-open'), due('a2', 'i-open')],
+      { silences: [silence], incidents, told: new Set(['b1']), now: t0 },
+    );
+    expect(Object.fromEntries(d.suppressed.map((s) => [s.item.id, s.why]))).toEqual({
+      x1: 'silenced by sil-1',
+      q1: 'incident i-quiet silenced until 2026-11-28T14:00:00.000Z',
+      b2: 'incident i-ack is acknowledged: updates held back',
+      c1: 'incident i-done is resolved: messages held back',
+    });
+    // the two alerts of the open incident: one message, the incident opened
+    expect(d.messages).toHaveLength(1);
+    expect(d.messages[0]!.items.map((i) => i.id)).toEqual(['a1', 'a2']);
+    expect(d.messages[0]!.notice).toMatchObject({ event: 'opened', incident: { id: 'i-open' } });
+  });
+
+  it('says updated once the channel heard of the incident, opened even when acknowledged before the first message, and resolved for a resolution', async () => {
+    const { decide } = await import('../../services/notify/notification-policy.js');
+    const incidents = new Map([['i1', incident('i1')], ['i2', incident('i2', { status: 'acknowledged', alert_ids: ['z1'] })], ['i3', incident('i3', { status: 'resolved', alert_ids: ['r1'] })]]);
+    const d = decide([due('a2', 'i1'), due('z1', 'i2'), due('resolved:i3:1', 'i3', null)], { silences: [], incidents, told: new Set(['a1']), now: t0 });
+    expect(d.suppressed).toEqual([]);
+    expect(d.messages.map((m) => [m.items[0]!.id, m.notice?.event])).toEqual([['a2', 'updated'], ['z1', 'opened'], ['resolved:i3:1', 'resolved']]);
+  });
+
+  it('caps a channel at its rate: the rest goes out as one summary, resolutions wait', async () => {
+    const { rateLimit } = await import('../../services/notify/notification-policy.js');
+    const msg = (id: string, alert = true) => ({ items: [due(id, undefined, alert ? alertOf(id) : null)], reason: 'group' as const });
+    // 1 sent in the last minute, 3 allowed: 1 message, then a summary of the alerts over the limit
+    const r = rateLimit([msg('m1'), msg('m2'), msg('m3'), msg('resolved:i:1', false)], [t0 - 30_000], 3, t0);
+    expect(r.send.map((m) => [m.reason, m.items.map((i) => i.id)])).toEqual([['group', ['m1']], ['rate_limit', ['m2', 'm3']]]);
+    expect(r.deferred).toEqual([{ item: expect.objectContaining({ id: 'resolved:i:1' }), at: t0 + 60_000 }]);
+    // the limit reached: everything waits until the oldest send leaves the minute
+    const full = rateLimit([msg('m4')], [t0 - 50_000, t0 - 10_000], 2, t0);
+    expect(full.send).toEqual([]);
+    expect(full.deferred).toEqual([{ item: expect.objectContaining({ id: 'm4' }), at: t0 + 10_000 }]);
+    expect(rateLimit([msg('m5')], [], 30, t0).send).toHaveLength(1);
+  });
+});
