@@ -6,7 +6,7 @@
  */
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, can, get, post, type Alert, type Me } from '../api.js';
+import { ApiError, can, get, post, type Alert, type AlertEvent, type Me } from '../api.js';
 import { ago, utc } from '../util.js';
 
 export interface Incident {
@@ -24,13 +24,8 @@ export interface Incident {
   silenced_until: string;
 }
 
-interface TrailEvent {
-  at: string;
-  actor: string;
-  action: string;
-  from_status: string;
-  to_status: string;
-  comment: string;
+/** an incident's trail: an alert's, and until when a silence holds */
+interface TrailEvent extends AlertEvent {
   until: string;
 }
 
