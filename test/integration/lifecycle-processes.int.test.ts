@@ -43,8 +43,8 @@ let api = '';
 let key = '';
 let env: NodeJS.ProcessEnv = {};
 let receiver: http.Server;
-/** webhook deliveries received: the alert id and the delivery id */
-const received: Array<{ alert: string; delivery: string }> = [];
+/** webhook deliveries received: the channel's path, the alert id and the delivery id */
+const received: Array<{ path: string; alert: string; delivery: string }> = [];
 
 beforeAll(async () => {
   const dir = tmpDir('gw-lifecycle-');
@@ -54,14 +54,19 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type: string; alert?: { id: string }; alerts?: Array<{ id: string }> };
-      for (const a of body.alert ? [body.alert] : (body.alerts ?? [])) received.push({ alert: a.id, delivery: String(req.headers['x-gatewatch-delivery']) });
-      res.writeHead(200).end('ok');
+      for (const a of body.alert ? [body.alert] : (body.alerts ?? [])) received.push({ path: req.url ?? '', alert: a.id, delivery: String(req.headers['x-gatewatch-delivery']) });
+      // a slow receiver: the answer comes 2 s after the request (a notifier killed meanwhile never hears it)
+      if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('ok'), 2000);
+      else res.writeHead(200).end('ok');
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
   const settings = {
-    notify: { pollMs: 200, groupIntervalSec: 0, leaseSec: 5, channels: [{ type: 'webhook', name: 'hook', url: hook, secret: 'whsec-lifecycle-0123456789', allowPrivate: true }] },
+    notify: { pollMs: 200, groupIntervalSec: 0, leaseSec: 5, channels: [
+      { type: 'webhook', name: 'hook', url: hook, secret: 'whsec-lifecycle-0123456789', allowPrivate: true },
+      { type: 'webhook', name: 'slow', url: hook.replace('/hook', '/slow'), secret: 'whsec-lifecycle-0123456789', allowPrivate: true, timeoutMs: 10_000, detectors: ['slow_channel_test'] },
+    ] },
     clickhouse: { url: server.url, username: 'gatewatch', password: 'service-pw', queryUsername: 'gatewatch_query', queryPassword: 'query-pw', retentionDays: 3650 },
     // a cycle a second, every closed minute scored at once
     detect: { cycleSec: 1, allowedLatenessSec: 0, startLookbackMin: 120, leaseSec: 5 },
@@ -218,7 +223,7 @@ describe('api and detect as separate processes on one store', () => {
     };
     const batch1 = ['nl-a1', 'nl-a2', 'nl-a3', 'nl-a4', 'nl-a5'];
     await alerts.save(batch1.map(alert));
-    const got = (ids: string[]) => received.filter((r) => ids.includes(r.alert));
+    const got = (ids: string[]) => received.filter((r) => r.path === '/hook' && ids.includes(r.alert));
     await waitFor(async () => new Set(got(batch1).map((r) => r.alert)).size, (n) => n === batch1.length, { what: 'the first alerts delivered', timeoutMs: 60_000 });
     expect(await holders()).toEqual([holder]);
 
@@ -236,5 +241,27 @@ describe('api and detect as separate processes on one store', () => {
     const all = got([...batch1, ...batch2]);
     expect(all.map((r) => r.alert).sort()).toEqual([...batch1, ...batch2].sort());
     expect(new Set(all.map((r) => r.delivery)).size).toBe(all.length);
+
+    // killed mid-delivery: a third process takes over and sends what was in flight again, under
+    // the same delivery id (the one window: the receiver answered, or was about to, and the
+    // holder died before writing `sent`), so a receiver that drops repeats gets each alert once
+    const third = start('notify-3');
+    const slow = (id: string): Alert => ({ ...alert(id), detector: 'slow_channel_test' });
+    const batch3 = ['nl-c1', 'nl-c2', 'nl-c3'];
+    await alerts.save(batch3.map(slow));
+    const onSlow = () => received.filter((r) => r.path === '/slow' && batch3.includes(r.alert));
+    await waitFor(async () => onSlow().length, (n) => n >= 1, { what: 'a delivery in flight on the slow channel', timeoutMs: 60_000 });
+    second.kill('SIGKILL');
+    await waitFor(async () => new Set(onSlow().map((r) => r.alert)).size, (n) => n === batch3.length, { what: `the slow channel's alerts after the kill (${output.join('')})`, timeoutMs: 60_000 });
+    await waitFor(
+      async () => q<{ n: string }>(`SELECT count() AS n FROM gatewatch.notifications FINAL WHERE channel = 'slow' AND status = 'sent' AND alert_id IN ('nl-c1', 'nl-c2', 'nl-c3')`),
+      (r) => Number(r[0]?.n) === batch3.length,
+      { what: 'the slow deliveries recorded as sent', timeoutMs: 60_000 },
+    );
+    expect(third.exitCode).toBeNull();
+    const perAlert = new Map<string, Set<string>>();
+    for (const r of onSlow()) perAlert.set(r.alert, new Set([...(perAlert.get(r.alert) ?? []), r.delivery]));
+    expect([...perAlert.values()].map((ids) => ids.size)).toEqual(batch3.map(() => 1));
+    console.log(`notify killed mid-delivery: ${onSlow().length} requests for ${batch3.length} alerts, ${onSlow().length - batch3.length} repeated under the same delivery id`);
   });
 });
