@@ -30,6 +30,7 @@ import type { AlertStore } from '../detect/clickhouse-alert-store.js';
 import { createIncidentStore, type IncidentStore, type IncidentView } from '../detect/incident-store.js';
 import type { IncidentNotice } from './webhook-payload.js';
 import type { Lease } from '../shared/lease.js';
+import { createNotificationRepo, toCursor, type Delivery } from '../storage/notification-repo.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
@@ -58,7 +59,7 @@ interface Notification {
 /** attempts in flight per channel */
 const PARALLEL = 16;
 
-const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+const chTime = toCursor;
 
 export function channelWants(channel: Channel, alert: Alert, opts: { digest?: boolean } = {}): boolean {
   if (channel.enabled === false) return false;
@@ -97,8 +98,8 @@ const CHANNELS_TTL_MS = 2000;
 
 export function createNotifier(deps: NotifierDeps) {
   const { config, store, log } = deps;
-  const { client, db } = store;
   const now = deps.now ?? Date.now;
+  const repo = createNotificationRepo(store, now);
   const send = deps.deliver ?? realDeliver;
   const silenceStore = deps.silences ?? createSilenceStore(store, now);
   const incidentStore = deps.incidents ?? createIncidentStore(store, deps.alerts, now);
@@ -148,11 +149,7 @@ export function createNotifier(deps: NotifierDeps) {
     try {
       for (let k = 0; k < unknown.length; k += 5000) {
         const part = unknown.slice(k, k + 5000);
-        const rows = await (await client.query({
-          query: `SELECT id, alert_ids FROM ${db}.incidents FINAL WHERE merged_into = '' AND hasAny(alert_ids, {ids:Array(String)})`,
-          query_params: { ids: part },
-          format: 'JSONEachRow',
-        })).json<{ id: string; alert_ids: string[] }>();
+        const rows = await repo.incidentsHolding(part);
         const wanted = new Set(part);
         for (const r of rows) for (const a of r.alert_ids) if (wanted.has(a)) incidentOf.set(a, r.id);
       }
@@ -163,15 +160,7 @@ export function createNotifier(deps: NotifierDeps) {
   /** an incident's messages all belong to one notifier process (the one its id hashes to) */
   const ownerOf = (id: string) => (id.startsWith(RESOLVED) ? id.slice(RESOLVED.length).split(':')[0]! : incidentOf.get(id) ?? id);
   /** Of these alerts, those a message to this channel has already been about. */
-  async function notifiedBefore(channel: string, alertIds: string[]): Promise<Set<string>> {
-    if (!alertIds.length) return new Set();
-    const rows = await (await client.query({
-      query: `SELECT alert_id FROM ${db}.notifications FINAL WHERE channel = {channel:String} AND status = 'sent' AND alert_id IN {ids:Array(String)}`,
-      query_params: { channel, ids: alertIds },
-      format: 'JSONEachRow',
-    })).json<{ alert_id: string }>();
-    return new Set(rows.map((r) => r.alert_id));
-  }
+  const notifiedBefore = (channel: string, alertIds: string[]) => repo.sentAmong(channel, alertIds);
   const lastSent = new Map<string, number>();
   const sentAtByChannel = new Map<string, number[]>();
   const sentAt = (channel: string) => {
@@ -186,19 +175,14 @@ export function createNotifier(deps: NotifierDeps) {
   let cursor = '';
   let trailCursor = 0;
   let loaded = false;
-  let version = 0;
 
-  const stateRow = (n: Notification) => {
-    version = Math.max(version + 1, now() * 1000);
-    return { alert_id: n.id, channel: n.channel.name, status: n.status, attempts: n.attempts, next_at: chTime(n.nextAt), last_error: n.lastError.slice(0, 2000), updated_at: chTime(now()), version };
-  };
   async function persist(ns: Notification[]): Promise<void> {
-    if (ns.length) await client.insert({ table: `${db}.notifications`, format: 'JSONEachRow', values: ns.map(stateRow) });
+    await repo.save(ns.map((n) => ({ id: n.id, channel: n.channel.name, status: n.status, attempts: n.attempts, nextAt: n.nextAt, lastError: n.lastError })));
   }
 
   async function load(): Promise<void> {
     // notifications already decided, so that a restart neither repeats nor forgets them
-    const all = await (await client.query({ query: `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated FROM ${db}.notifications FINAL`, format: 'JSONEachRow' })).json<{ alert_id: string; channel: string; status: Status; attempts: number; next_at: number | string; last_error: string; updated: string }>();
+    const all = (await repo.all()).map((r) => ({ alert_id: r.id, channel: r.channel, status: r.status, attempts: r.attempts, next_at: r.nextAt, last_error: r.lastError, updated: r.updated }));
     const pendingIds = [...new Set(all.filter((r) => r.status === 'pending').map((r) => r.alert_id))];
     // (an alert's incident decides which process owns it: learnt before sorting the rows)
     await learnIncidents(pendingIds.filter((id) => !id.startsWith(RESOLVED) && !id.startsWith('digest-')));
@@ -234,13 +218,9 @@ export function createNotifier(deps: NotifierDeps) {
 
   /** New alerts since the last look become pending notifications. */
   async function discover(): Promise<void> {
-    const rows = await (await client.query({
-      // (10 s read again before the cursor: a version written before another can land after it; what was seen is left out below)
-      // (after a full page, no overlap: the next page must move on)
-      query: `SELECT id, toString(max(updated_at)) AS updated FROM ${db}.alerts WHERE updated_at > toDateTime64({cursor:String}, 3, 'UTC') - INTERVAL {overlap:UInt32} SECOND GROUP BY id ORDER BY updated LIMIT 5000`,
-      query_params: { cursor, overlap: fullPage ? 0 : 10 },
-      format: 'JSONEachRow',
-    })).json<{ id: string; updated: string }>();
+    // (10 s read again before the cursor: a version written before another can land after it;
+    // what was seen is left out below; after a full page, no overlap: the next page must move on)
+    const rows = await repo.alertsUpdatedSince(cursor, fullPage ? 0 : 10, 5000);
     fullPage = rows.length === 5000;
     if (rows.length === 0) return;
     await learnIncidents(rows.map((r) => r.id));
@@ -270,7 +250,7 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   /** One message (one or several notifications of one channel), one attempt; returns the delivery-log rows. */
-  async function attempt(ns: Notification[], reason: 'group' | 'rate_limit', notice?: IncidentNotice): Promise<Array<Record<string, unknown>>> {
+  async function attempt(ns: Notification[], reason: 'group' | 'rate_limit', notice?: IncidentNotice): Promise<Delivery[]> {
     for (const n of ns) n.attempts++;
     const started = now();
     const channel = ns[0]!.channel;
@@ -299,14 +279,14 @@ export function createNotifier(deps: NotifierDeps) {
       }
     }
     if (final === 'dead' && !outcome.ok) log.warn({ notifications: ns.map((n) => n.id), channel: channel.name, attempts, error: outcome.error }, 'delivery dead-lettered');
-    return ns.map((n) => ({ at: chTime(started), alert_id: n.id, channel: channel.name, attempt: n.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error: outcome.ok ? '' : outcome.error.slice(0, 2000) }));
+    return ns.map((n) => ({ at: started, id: n.id, channel: channel.name, attempt: n.attempts, outcome: final, httpStatus: outcome.status ?? 0, latencyMs: outcome.latencyMs, error: outcome.ok ? '' : outcome.error }));
   }
 
   /** A notification held back (a silence, an incident someone is on) is marked and logged, never sent. */
-  function suppress(n: Notification, why: string): Record<string, unknown> {
+  function suppress(n: Notification, why: string): Delivery {
     n.status = 'suppressed';
     n.lastError = why;
-    return { at: chTime(now()), alert_id: n.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', http_status: 0, latency_ms: 0, error: n.lastError };
+    return { at: now(), id: n.id, channel: n.channel.name, attempt: n.attempts, outcome: 'suppressed', httpStatus: 0, latencyMs: 0, error: n.lastError };
   }
 
   const incidentIdOf = (n: Notification) => n.incident ?? (n.alert ? incidentOf.get(n.alert.id) : undefined);
@@ -327,7 +307,7 @@ export function createNotifier(deps: NotifierDeps) {
    * messages, and what is over goes out as one summary message, not dropped.
    */
   async function deliverAll(list: Notification[], silences: Silence[], incidents: Map<string, IncidentView>): Promise<void> {
-    const rows: Array<Record<string, unknown>> = [];
+    const rows: Delivery[] = [];
     const channelName = list[0]!.channel.name;
     // which alerts of these incidents this channel has been sent already (opened or updated)
     const about = [...new Set(list.filter((n) => n.alert).map(incidentIdOf).filter((id): id is string => id !== undefined))].map((id) => incidents.get(id)).filter((i): i is IncidentView => i !== undefined);
@@ -352,7 +332,7 @@ export function createNotifier(deps: NotifierDeps) {
       const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason, m.notice)));
       rows.push(...results.flat());
     }
-    if (rows.length) await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: rows });
+    await repo.recordDeliveries(rows);
     await persist(list);
   }
 
@@ -394,12 +374,7 @@ export function createNotifier(deps: NotifierDeps) {
 
   /** The period's alerts a digest channel wants: counted, the most severe listed; silenced ones left out. */
   async function buildDigest(c: EmailChannel, from: number, to: number): Promise<Digest> {
-    const rows = await (await client.query({
-      query: `SELECT id FROM ${db}.alerts GROUP BY id HAVING min(first_seen) >= toDateTime64({from:String}, 3, 'UTC') AND min(first_seen) < toDateTime64({to:String}, 3, 'UTC')`,
-      query_params: { from: chTime(from), to: chTime(to) },
-      format: 'JSONEachRow',
-    })).json<{ id: string }>();
-    const all = (await deps.alerts.byIds(rows.map((r) => r.id))).filter((a) => channelWants(c, a, { digest: true }));
+    const all = (await deps.alerts.byIds(await repo.alertsFirstSeenIn(from, to))).filter((a) => channelWants(c, a, { digest: true }));
     const silences = all.length ? await silenceStore.list({ all: true }) : [];
     const shown = all.filter((a) => !silences.some((x) => silenceMatches(x, a, Date.parse(a.first_seen))));
     const rank = (a: Alert) => SEVERITIES.indexOf(a.severity as Severity);
@@ -440,11 +415,8 @@ export function createNotifier(deps: NotifierDeps) {
       if (final === 'retry') st.nextAt = now() + retryDelayMs(st.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
       else st.status = final;
       const error = outcome.ok ? '' : outcome.error.slice(0, 2000);
-      version = Math.max(version + 1, now() * 1000);
-      if (final !== 'suppressed') {
-        await client.insert({ table: `${db}.deliveries`, format: 'JSONEachRow', values: [{ at: chTime(started), alert_id: id, channel: c.name, attempt: st.attempts, outcome: final, http_status: outcome.status ?? 0, latency_ms: outcome.latencyMs, error }] });
-      }
-      await client.insert({ table: `${db}.notifications`, format: 'JSONEachRow', values: [{ alert_id: id, channel: c.name, status: st.status, attempts: st.attempts, next_at: chTime(st.nextAt), last_error: error, updated_at: chTime(now()), version }] });
+      if (final !== 'suppressed') await repo.recordDeliveries([{ at: started, id, channel: c.name, attempt: st.attempts, outcome: final, httpStatus: outcome.status ?? 0, latencyMs: outcome.latencyMs, error }]);
+      await repo.save([{ id, channel: c.name, status: st.status, attempts: st.attempts, nextAt: st.nextAt, lastError: error }]);
       if (st.status !== 'pending') {
         digestState.delete(key);
         settledBefore.set(key, { status: st.status, attempts: st.attempts, lastError: error });
