@@ -57,6 +57,16 @@ export function createNotificationRepo(store: Store, now: () => number = Date.no
       return list.map((r) => ({ id: r.alert_id, channel: r.channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error, updated: r.updated }));
     },
 
+    /** the newest states first, optionally of one status (the dead letters: `dead`) */
+    async list(opts: { status?: NotificationStatus; limit: number }): Promise<StoredNotification[]> {
+      const list = await rows<{ alert_id: string; channel: string; status: NotificationStatus; attempts: number | string; next_at: number | string; last_error: string; updated: string }>(
+        `SELECT alert_id, toString(channel) AS channel, toString(status) AS status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated
+           FROM ${db}.notifications FINAL ${opts.status ? 'WHERE status = {status:String}' : ''} ORDER BY updated_at DESC LIMIT {limit:UInt32}`,
+        { limit: opts.limit, ...(opts.status ? { status: opts.status } : {}) },
+      );
+      return list.map((r) => ({ id: r.alert_id, channel: r.channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error, updated: r.updated }));
+    },
+
     /** new states of these notifications */
     async save(states: NotificationState[]): Promise<void> {
       if (!states.length) return;

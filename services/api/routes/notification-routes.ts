@@ -5,11 +5,12 @@ import type { Store } from '../../shared/clickhouse.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
+import { createNotificationRepo } from '../../storage/notification-repo.js';
 
 const Row = Type.Object({ alert_id: Type.String(), channel: Type.String(), status: Type.String(), attempts: Type.Integer(), last_error: Type.String(), updated_at: Type.String() });
 
 export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notifier?: Notifier; audit: AuditLog }> = async (app, opts) => {
-  const { client, db } = opts.store;
+  const repo = createNotificationRepo(opts.store);
   app.get(
     '/v1/notifications',
     {
@@ -17,19 +18,15 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notif
       schema: {
         summary: 'Notification states, newest first (status=dead: the dead letters)',
         querystring: Type.Object(
-          { status: Type.Optional(Type.Union(['pending', 'sent', 'dead', 'suppressed'].map((s) => Type.Literal(s)))), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          { status: Type.Optional(Type.Union((['pending', 'sent', 'dead', 'suppressed'] as const).map((s) => Type.Literal(s)))), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ notifications: Type.Array(Row) }) },
       },
     },
     async (req) => {
-      const rows = await (await client.query({
-        query: `SELECT alert_id, toString(channel) AS channel, toString(status) AS status, attempts, last_error, toString(updated_at) AS updated_at FROM ${db}.notifications FINAL ${req.query.status ? 'WHERE status = {status:String}' : ''} ORDER BY updated_at DESC LIMIT {limit:UInt32}`,
-        query_params: { limit: req.query.limit, ...(req.query.status ? { status: req.query.status } : {}) },
-        format: 'JSONEachRow',
-      })).json<{ alert_id: string; channel: string; status: string; attempts: number | string; last_error: string; updated_at: string }>();
-      return { notifications: rows.map((r) => ({ ...r, attempts: Number(r.attempts) })) };
+      const list = await repo.list({ limit: req.query.limit, ...(req.query.status ? { status: req.query.status } : {}) });
+      return { notifications: list.map((n) => ({ alert_id: n.id, channel: n.channel, status: n.status, attempts: n.attempts, last_error: n.lastError, updated_at: n.updated })) };
     },
   );
 
