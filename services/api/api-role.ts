@@ -1,6 +1,6 @@
 /** Composition root of the API role: keys (bootstrapped on first start), audit, routes, listener. */
-import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
-import { createSilenceStore } from '../notify/silence-store.js';
+import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
+import { createSilenceStore } from '../storage/silence-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
 import type { Notifier } from '../notify/notifier.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -21,7 +21,7 @@ import { ingestRoutes } from './routes/ingest-routes.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { incidentRoutes } from './routes/incident-routes.js';
-import { createIncidentStore, type IncidentStore } from '../detect/incident-store.js';
+import { createIncidentStore, type IncidentStore } from '../storage/incident-store.js';
 import { alertStreamRoute } from './routes/alert-stream-route.js';
 import { silenceRoutes } from './routes/silence-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
@@ -29,12 +29,12 @@ import { notificationRoutes } from './routes/notification-routes.js';
 import { seriesRoutes } from './routes/series-routes.js';
 import { registerDashboard } from './dashboard-static.js';
 import { channelRoutes } from './routes/channel-routes.js';
-import { createChannelStore, type ChannelStore } from '../notify/channel-store.js';
+import { createChannelStore, type ChannelStore } from '../storage/channel-store.js';
 import { deliver as realDeliver, type Deliver } from '../notify/deliver.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
 import type { Notifier } from '../notify/notifier.js';
-import type { SilenceStore } from '../notify/silence-store.js';
-import type { AlertStore } from '../detect/clickhouse-alert-store.js';
+import type { SilenceStore } from '../storage/silence-store.js';
+import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
 
 export interface ReadinessCheck {

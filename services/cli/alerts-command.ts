@@ -1,7 +1,7 @@
 /** `gatewatch alerts [--json]`: alerts newest first, through a running server when one holds the store. */
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';
-import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createLogger } from '../shared/logger.js';
 import { openRuntime } from '../shared/runtime.js';
 import { callServer, findLocalServer } from './local-server.js';

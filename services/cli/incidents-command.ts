@@ -8,8 +8,8 @@
  */
 import type { Config } from '../../schemas/config-schema.js';
 import type { Alert } from '../../schemas/alert-schema.js';
-import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
-import { createIncidentStore, type IncidentAction, type IncidentEvent, type IncidentStatus, type IncidentView } from '../detect/incident-store.js';
+import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
+import { createIncidentStore, type IncidentAction, type IncidentEvent, type IncidentStatus, type IncidentView } from '../storage/incident-store.js';
 import { createLogger } from '../shared/logger.js';
 import { openRuntime } from '../shared/runtime.js';
 import { callServer, findLocalServer } from './local-server.js';

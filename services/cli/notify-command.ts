@@ -2,7 +2,7 @@
 import type { Config } from '../../schemas/config-schema.js';
 import { deliver, testAlert } from '../notify/deliver.js';
 import { closeEmailTransports } from '../notify/email-sender.js';
-import { createChannelStore } from '../notify/channel-store.js';
+import { createChannelStore } from '../storage/channel-store.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
 import type { Channel } from '../../schemas/notify-config-schema.js';
 import { createLogger } from '../shared/logger.js';

@@ -1,6 +1,6 @@
 /** `gatewatch silence add|list|expire`: silences through the running server, or the store directly. */
 import type { Config } from '../../schemas/config-schema.js';
-import { createSilenceStore } from '../notify/silence-store.js';
+import { createSilenceStore } from '../storage/silence-store.js';
 import { validateMatchers, type Silence, type SilenceMatchers } from '../notify/silence-matcher.js';
 import { createLogger } from '../shared/logger.js';
 import { openRuntime } from '../shared/runtime.js';

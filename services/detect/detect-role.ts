@@ -9,7 +9,7 @@ import cron from 'node-cron';
 import type { Runtime } from '../shared/runtime.js';
 import { errorMessage } from '../shared/errors.js';
 import { createLease } from '../shared/lease.js';
-import { createClickHouseAlertStore } from './clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createDetectionRunner, type DetectionRunner } from './detection-runner.js';
 
 /** node-cron pattern for "every N seconds" (N divides 60) or "every N minutes" (N·60 divides 3600). */

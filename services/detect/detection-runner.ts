@@ -24,9 +24,9 @@ import type { Store } from '../shared/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import { errorMessage } from '../shared/errors.js';
 import { Mutex } from '../shared/mutex.js';
-import type { AlertStore } from './clickhouse-alert-store.js';
+import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import { createBaselineManager } from './baseline-manager.js';
-import { createIncidentStore, type IncidentStore } from './incident-store.js';
+import { createIncidentStore, type IncidentStore } from '../storage/incident-store.js';
 
 const CHUNK = 60 * MINUTE; // a long range is scored an hour at a time: bounded result sets
 const EVIDENCE_ROWS = 5;

@@ -6,7 +6,7 @@
  * The notifier (notifier.ts) reads the state these need and carries the decisions out.
  */
 import type { Alert } from '../../schemas/alert-schema.js';
-import type { IncidentView } from '../detect/incident-store.js';
+import type { IncidentView } from '../storage/incident-store.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
 
 export interface Due {

@@ -1,9 +1,9 @@
 /** The notify role: runs in the all-in-one process or alone (`gatewatch notify`). */
 import type { Runtime } from '../shared/runtime.js';
-import { createClickHouseAlertStore } from '../detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createNotifier, type Notifier } from './notifier.js';
 import { closeEmailTransports } from './email-sender.js';
-import { createChannelStore } from './channel-store.js';
+import { createChannelStore } from '../storage/channel-store.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
 import { createLease } from '../shared/lease.js';
 import { errorMessage } from '../shared/errors.js';

@@ -7,7 +7,7 @@
  */
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
-import type { IncidentView } from '../detect/incident-store.js';
+import type { IncidentView } from '../storage/incident-store.js';
 
 const MAX_EVIDENCE_CHARS = 16_384;
 

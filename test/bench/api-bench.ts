@@ -19,7 +19,7 @@ import { openRuntime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startApiRole } from '../../services/api/api-role.js';
 import { ApiKeyStore } from '../../services/api/api-keys.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { tmpDir } from '../integration/helpers.js';
 import { storeSyntheticEvents } from './bench-data.js';

@@ -16,7 +16,7 @@ import { validateConfig } from '../../services/shared/config.js';
 import { openRuntime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { tmpDir } from '../integration/helpers.js';
 import { storeSyntheticEvents } from './bench-data.js';
 import { useRunTmpDir } from '../run-tmp.js';

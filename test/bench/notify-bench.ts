@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { validateConfig } from '../../services/shared/config.js';
 import { openRuntime } from '../../services/shared/runtime.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createNotifier } from '../../services/notify/notifier.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { tmpDir } from '../integration/helpers.js';

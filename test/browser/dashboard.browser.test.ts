@@ -12,7 +12,7 @@ import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
 import { startApiRole } from '../../services/api/api-role.js';
 import { ApiKeyStore } from '../../services/api/api-keys.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { simulate } from '../../services/demo/traffic-simulator.js';
 import { attackRound } from '../../services/demo/demo-command.js';
 import { DASHBOARD_DIST } from '../../services/api/dashboard-static.js';
@@ -258,8 +258,8 @@ describe('dashboard', () => {
   });
 
   it('shows incidents (one attack, its alerts together), opens one to its alerts, acknowledges it with a reason, and adds a new one live', async () => {
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
-    const { createClickHouseAlertStore } = await import('../../services/detect/clickhouse-alert-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
+    const { createClickHouseAlertStore } = await import('../../services/storage/clickhouse-alert-store.js');
     const alertStore = createClickHouseAlertStore(rt.store);
     const incidents = createIncidentStore(rt.store, alertStore);
     const all = await incidents.list({ limit: 1000 });

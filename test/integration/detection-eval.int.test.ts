@@ -18,7 +18,7 @@ import { createClickHouseEventSink } from '../../services/ingest/clickhouse-even
 import { createClickHouseBatchJournal } from '../../services/ingest/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { simulate, type Attack } from '../../services/demo/traffic-simulator.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';

@@ -10,7 +10,7 @@ import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { simulate, type Attack } from '../../services/demo/traffic-simulator.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { silentLog, testConfig } from './helpers.js';

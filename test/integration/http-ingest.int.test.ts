@@ -2,8 +2,8 @@
  * HTTP ingest, read-only SQL and access control against the real embedded ClickHouse engine
  * (chDB), through app.inject and over a real socket.
  */
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
-import { createSilenceStore } from '../../services/notify/silence-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
+import { createSilenceStore } from '../../services/storage/silence-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
@@ -304,7 +304,7 @@ describe('silences over HTTP', () => {
 
 describe('incidents over HTTP', () => {
   it('groups related alerts into one incident, lists it, and keeps an acknowledgement through later grouping; a resolved incident is not reopened by detection', async () => {
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
     const alertStore = createClickHouseAlertStore(rt.store);
     const incidents = createIncidentStore(rt.store, alertStore);
     const base = Date.UTC(2026, 10, 27, 9);
@@ -364,7 +364,7 @@ describe('incidents over HTTP', () => {
 
 describe('alert lifecycle over HTTP', () => {
   it('acknowledges, resolves and reopens with an audit trail, by role, refusing what makes no sense', async () => {
-    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const { createClickHouseAlertStore: store } = await import('../../services/storage/clickhouse-alert-store.js');
     const now = new Date().toISOString();
     await store(rt.store).save([{ id: 'life-1', detector: 'enumeration', severity: 'high', entity: { type: 'principal', value: 'mallory' }, window: { start: now, end: now }, observed: 80, expected: 50, score: 1.6, summary: 'mallory walked 80 orders', owasp: 'API1', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: now, last_seen: now }]);
     const post = (path: string, role: string, payload?: object) => app.inject({ method: 'POST', url: path, headers: auth(role), ...(payload ? { payload } : {}) });
@@ -496,7 +496,7 @@ describe('rate limits', () => {
 
 describe('GET /v1/alerts filters and pages', () => {
   it('filters, orders newest first and pages with a cursor without gaps or repeats', async () => {
-    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const { createClickHouseAlertStore: store } = await import('../../services/storage/clickhouse-alert-store.js');
     const base = Date.UTC(2026, 10, 28, 10);
     const make = (i: number) => {
       const t = new Date(base + i * 60_000).toISOString();
@@ -546,7 +546,7 @@ describe('GET /v1/alerts/stream', () => {
     const res = await fetch(url, { headers: auth('viewer'), signal: ctl.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const { createClickHouseAlertStore: store } = await import('../../services/detect/clickhouse-alert-store.js');
+    const { createClickHouseAlertStore: store } = await import('../../services/storage/clickhouse-alert-store.js');
     const t = new Date().toISOString();
     setTimeout(() => void store(rt.store).save([{ id: 'sse-1', detector: 'volume', severity: 'high', entity: { type: 'route', value: '/v1/x' }, window: { start: t, end: t }, observed: 9, expected: 1, score: 9, summary: 'flood', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open', windows: 1, first_seen: t, last_seen: t }]), 300);
     const text = await readUntil(res, (s) => s.includes('"id":"sse-1"'));
@@ -566,7 +566,7 @@ describe('GET /v1/alerts/stream', () => {
     // grouping an alert into an incident is an `incident` event
     const ctl3 = new AbortController();
     const live = await fetch(url, { headers: auth('viewer'), signal: ctl3.signal });
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
     const sse2 = { id: 'sse-2', detector: 'entity_volume', severity: 'high' as const, entity: { type: 'ip' as const, value: '198.51.100.88' }, window: { start: t, end: t }, observed: 900, expected: 1, score: 9, summary: 'script', owasp: 'API4', evidence: { sql: 'SELECT 1', rows: [] }, detail: {}, status: 'open' as const, windows: 1, first_seen: t, last_seen: t };
     // then a person acknowledges and silences it: those reach the stream too (the trail's position is the id's third part)
     const incidents = createIncidentStore(rt.store, store(rt.store));
@@ -757,7 +757,7 @@ describe('channels over HTTP', () => {
   });
 
   it('keeps config-file channels read-only', async () => {
-    const { createChannelStore } = await import('../../services/notify/channel-store.js');
+    const { createChannelStore } = await import('../../services/storage/channel-store.js');
     const configChannel = { type: 'webhook' as const, name: 'from-file', url: 'https://example.com/h', secret: 'a-config-file-secret-123456' };
     const store = createChannelStore({ store: rt.store, configChannels: [configChannel], fingerprintKey: 'k'.repeat(32), log: silentLog });
     await expect(store.put({ ...configChannel, minSeverity: 'low' }, 'test')).rejects.toThrow(/config file/);

@@ -1,8 +1,8 @@
 /** `gatewatch incidents`, `incidents show` and `incidents ack|resolve|reopen` on a store with no server running. */
 import { describe, expect, it } from 'vitest';
 import { openRuntime } from '../../services/shared/runtime.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
-import { createIncidentStore } from '../../services/detect/incident-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
+import { createIncidentStore } from '../../services/storage/incident-store.js';
 import { incidentShowCommand, incidentsCommand, incidentTransitionCommand } from '../../services/cli/incidents-command.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { silentLog, testConfig } from './helpers.js';

@@ -12,8 +12,8 @@ import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { ApiKeyStore } from '../../services/api/api-keys.js';
 import { createAuditLog } from '../../services/api/audit-log.js';
 import { buildApp, type App } from '../../services/api/app.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
-import { createSilenceStore } from '../../services/notify/silence-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
+import { createSilenceStore } from '../../services/storage/silence-store.js';
 import { findLocalServer } from '../../services/cli/local-server.js';
 import { silentLog, testConfig, tmpDir, waitFor } from './helpers.js';
 

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import http from 'node:http';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { createNotificationRepo, toCursor } from '../../services/storage/notification-repo.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
-import { createIncidentStore } from '../../services/detect/incident-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
+import { createIncidentStore } from '../../services/storage/incident-store.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { silentLog, testConfig } from './helpers.js';
 

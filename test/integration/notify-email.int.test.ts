@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createNotifier } from '../../services/notify/notifier.js';
 import { closeEmailTransports } from '../../services/notify/email-sender.js';
 import type { Alert } from '../../schemas/alert-schema.js';
@@ -136,7 +136,7 @@ describe('e-mail delivery', () => {
 
 describe('incident e-mails', () => {
   it('open and resolve an incident in one thread, every value escaped', async () => {
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
     const now = new Date().toISOString();
     const stuffing = (id: string, ip: string): Alert => ({
       id, detector: 'credential_stuffing', severity: 'high', entity: { type: 'ip', value: ip }, window: { start: now, end: now },
@@ -215,7 +215,7 @@ describe('e-mail and the SSRF guard', () => {
 
 describe('e-mail digest', () => {
   it('sends each period once: counts, the alerts most severe first, silenced ones left out; nothing per alert when digest-only', async () => {
-    const { createSilenceStore } = await import('../../services/notify/silence-store.js');
+    const { createSilenceStore } = await import('../../services/storage/silence-store.js');
     const T = Date.UTC(2026, 10, 27, 12, 10);
     const at = (h: number, m: number) => new Date(Date.UTC(2026, 10, 27, h, m)).toISOString();
     const mk = (id: string, severity: Alert['severity'], detector: string, t: string): Alert => ({

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
-import { createClickHouseAlertStore } from '../../services/detect/clickhouse-alert-store.js';
+import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createNotifier } from '../../services/notify/notifier.js';
 import { verifyWebhook } from '../../services/notify/webhook-signature.js';
 import type { Alert } from '../../schemas/alert-schema.js';
@@ -157,7 +157,7 @@ describe('webhook delivery', () => {
     expect(received.length).toBe(before);
 
     // a silenced alert is stored and marked, never delivered
-    const { createSilenceStore } = await import('../../services/notify/silence-store.js');
+    const { createSilenceStore } = await import('../../services/storage/silence-store.js');
     const silence = await createSilenceStore(rt.store).create({ matchers: { entity_value: '198.51.100.0/24', detector: 'brute_force' }, startsAt: Date.now() - 60_000, endsAt: Date.now() + 3_600_000, createdBy: 'test', comment: 'maintenance' });
     await alerts.save([alert('a4', 'critical')]);
     await waitFor(async () => {
@@ -221,7 +221,7 @@ describe('notifications per incident', () => {
   const walk = (id: string, who: string): Alert => ({ ...alert(id, 'high', who), detector: 'enumeration', entity: { type: 'principal', value: who }, detail: { route: '/v1/orders/{id}' } });
 
   it('open with the first alerts, update with later ones at a bounded rate, hold updates back once acknowledged, and close with the resolution', async () => {
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
     const alerts = createClickHouseAlertStore(rt.store);
     const incidents = createIncidentStore(rt.store, alerts);
     const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
@@ -294,7 +294,7 @@ describe('notifications per incident', () => {
   });
 
   it('are held back while the incident is silenced, and say so when the system resolves it', async () => {
-    const { createIncidentStore } = await import('../../services/detect/incident-store.js');
+    const { createIncidentStore } = await import('../../services/storage/incident-store.js');
     const alerts = createClickHouseAlertStore(rt.store);
     const incidents = createIncidentStore(rt.store, alerts);
     const notifier = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
@@ -361,7 +361,7 @@ describe('dead letters', () => {
 
 describe('channels added through the API', () => {
   it('are picked up by a running notifier within seconds, from then on, and dropped when removed', async () => {
-    const { createChannelStore } = await import('../../services/notify/channel-store.js');
+    const { createChannelStore } = await import('../../services/storage/channel-store.js');
     const alerts = createClickHouseAlertStore(rt.store);
     const channels = createChannelStore({ store: rt.store, configChannels: [], fingerprintKey: 'f'.repeat(32), log: silentLog });
     const config = { ...rt.config, notify: { ...rt.config.notify, channels: [] } };

@@ -1,7 +1,7 @@
 /** Pure parts behind the dashboard endpoints, channel management and digests. */
 import { describe, expect, it } from 'vitest';
 import { autoStep, baselineBand } from '../../services/api/routes/series-routes.js';
-import { channelProblem, normalizeChannel, publicChannel, SECRET_MARK } from '../../services/notify/channel-store.js';
+import { channelProblem, normalizeChannel, publicChannel, SECRET_MARK } from '../../services/storage/channel-store.js';
 import { digestEmailMessage } from '../../services/notify/email-message.js';
 import { ALL_HOURS, hourOfWeek } from '../../detectors/baseline.js';
 import type { Alert } from '../../schemas/alert-schema.js';

@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AlertSchema, ALERT_STATUSES, ENTITY_TYPES, SEVERITIES } from '../../../schemas/alert-schema.js';
-import type { AlertStore } from '../../detect/clickhouse-alert-store.js';
+import type { AlertStore } from '../../storage/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../../detect/detection-runner.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';

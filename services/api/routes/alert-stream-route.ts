@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
 import { HttpError } from '../auth.js';
 import type { Metrics } from '../../shared/metrics.js';
-import type { IncidentStore } from '../../detect/incident-store.js';
+import type { IncidentStore } from '../../storage/incident-store.js';
 
 const POLL_MS = 1000;
 /**

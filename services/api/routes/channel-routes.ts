@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Channel } from '../../../schemas/notify-config-schema.js';
-import { channelProblem, publicChannel, SECRET_MARK, type ChannelInfo, type ChannelStore } from '../../notify/channel-store.js';
+import { channelProblem, publicChannel, SECRET_MARK, type ChannelInfo, type ChannelStore } from '../../storage/channel-store.js';
 import { testAlert, type Deliver } from '../../notify/deliver.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';

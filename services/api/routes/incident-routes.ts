@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AlertSchema, SEVERITIES } from '../../../schemas/alert-schema.js';
-import type { IncidentAction, IncidentStore } from '../../detect/incident-store.js';
+import type { IncidentAction, IncidentStore } from '../../storage/incident-store.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';
 import { commentOf } from './alert-routes.js';

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SEVERITIES, ENTITY_TYPES } from '../../../schemas/alert-schema.js';
-import type { SilenceStore } from '../../notify/silence-store.js';
+import type { SilenceStore } from '../../storage/silence-store.js';
 import { validateMatchers } from '../../notify/silence-matcher.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../audit-log.js';

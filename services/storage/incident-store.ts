@@ -13,7 +13,7 @@
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { Store } from '../shared/clickhouse.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
-import { groupAlerts, incidentFor, type Incident } from './incident-grouping.js';
+import { groupAlerts, incidentFor, type Incident } from '../detect/incident-grouping.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 /** what a person may do to an incident */
