@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Runtime } from '../shared/runtime.js';
 import type { IngestGateway } from '../ingest/ingest-gateway.js';
 import type { KafkaIngestWorker } from '../ingest/kafka-ingest-worker.js';
-import { ApiKeyStore } from './api-keys.js';
-import { createAuditLog } from './audit-log.js';
+import { ApiKeyStore } from '../storage/api-keys.js';
+import { createAuditLog } from '../storage/audit-log.js';
 import { buildApp, type App, type ReadinessCheck } from './app.js';
 
 export const CLI_KEY_FILE = 'cli.key';

@@ -15,7 +15,7 @@
  * into a pile-up, and never fails a request.
  */
 import type { Logger } from 'pino';
-import type { AuditLog, AuditEntry } from './audit-log.js';
+import type { AuditLog, AuditEntry } from '../storage/audit-log.js';
 
 export const AUTH_FAILURE_REASONS = ['missing', 'malformed', 'unknown', 'revoked', 'wrong_secret', 'forbidden_role'] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { roleAllows, type ApiKeyStore, type Role } from './api-keys.js';
+import { roleAllows, type ApiKeyStore, type Role } from '../storage/api-keys.js';
 import type { AuthFailureThrottle } from './auth-throttle.js';
 import type { AuthFailureAudit, AuthFailureReason } from './auth-failure-audit.js';
 import type { Metrics } from '../shared/metrics.js';

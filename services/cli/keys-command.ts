@@ -1,6 +1,6 @@
 /** `gatewatch keys create|list|revoke`: API keys, through the running server or the store directly. */
 import type { Config } from '../../schemas/config-schema.js';
-import { ApiKeyStore, type ApiKeyInfo, type Role } from '../api/api-keys.js';
+import { ApiKeyStore, type ApiKeyInfo, type Role } from '../storage/api-keys.js';
 import { createLogger } from '../shared/logger.js';
 import { openRuntime } from '../shared/runtime.js';
 import { callServer, findLocalServer, type LocalServer } from './local-server.js';

@@ -8,7 +8,7 @@
 import cron from 'node-cron';
 import type { Runtime } from '../shared/runtime.js';
 import { errorMessage } from '../shared/errors.js';
-import { createLease } from '../shared/lease.js';
+import { createLease } from '../storage/lease.js';
 import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createDetectionRunner, type DetectionRunner } from './detection-runner.js';
 

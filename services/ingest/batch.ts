@@ -6,7 +6,7 @@
 import { FORMATS, type LogFormat } from '../../schemas/config-schema.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../shared/metrics.js';
-import type { DeadLetterSource, EventSink } from './clickhouse-event-sink.js';
+import type { DeadLetterSource, EventSink } from '../storage/clickhouse-event-sink.js';
 import type { DeadLetter, RecordOutcome } from './pipeline/process-record.js';
 import type { ProcessedChunk } from './pipeline/process-chunk.js';
 import { RowWriter } from './row-writer.js';

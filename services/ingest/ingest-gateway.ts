@@ -9,7 +9,7 @@ import type { Producer } from 'kafkajs';
 import type { LogFormat } from '../../schemas/config-schema.js';
 import type { Metrics } from '../shared/metrics.js';
 import { Batch, writeBatch } from './batch.js';
-import type { EventSink } from './clickhouse-event-sink.js';
+import type { EventSink } from '../storage/clickhouse-event-sink.js';
 import { FORMAT_HEADER } from './kafka-ingest-worker.js';
 import type { ProcessRecord } from './pipeline/process-record.js';
 

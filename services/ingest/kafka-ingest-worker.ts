@@ -20,8 +20,8 @@ import type { Metrics } from '../shared/metrics.js';
 import { Mutex } from '../shared/mutex.js';
 import { retryUntil, sleep } from '../shared/retry.js';
 import { Batch, writeBatch } from './batch.js';
-import { batchToken, type BatchJournal, type OffsetRange } from './batch-journal.js';
-import type { EventSink } from './clickhouse-event-sink.js';
+import { batchToken, type BatchJournal, type OffsetRange } from '../storage/batch-journal.js';
+import type { EventSink } from '../storage/clickhouse-event-sink.js';
 import type { ChunkProcessor } from './pipeline-threads.js';
 import type { ProcessedChunk } from './pipeline/process-chunk.js';
 

@@ -29,7 +29,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import { createIncidentStore, type IncidentStore, type IncidentView } from '../storage/incident-store.js';
 import type { IncidentNotice } from './webhook-payload.js';
-import type { Lease } from '../shared/lease.js';
+import type { Lease } from '../storage/lease.js';
 import { createNotificationRepo, toCursor, type Delivery } from '../storage/notification-repo.js';
 import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';

@@ -5,7 +5,7 @@ import { createNotifier, type Notifier } from './notifier.js';
 import { closeEmailTransports } from './email-sender.js';
 import { createChannelStore } from '../storage/channel-store.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
-import { createLease } from '../shared/lease.js';
+import { createLease } from '../storage/lease.js';
 import { errorMessage } from '../shared/errors.js';
 
 export function startNotifyRole(rt: Runtime): Notifier | undefined {

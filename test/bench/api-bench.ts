@@ -18,7 +18,7 @@ import { validateConfig } from '../../services/shared/config.js';
 import { openRuntime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startApiRole } from '../../services/api/api-role.js';
-import { ApiKeyStore } from '../../services/api/api-keys.js';
+import { ApiKeyStore } from '../../services/storage/api-keys.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { tmpDir } from '../integration/helpers.js';

@@ -21,7 +21,7 @@ import { openStore } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
 import { createRecordParser } from '../../services/ingest/parsers/parse-record.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
-import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { tmpDir } from '../integration/helpers.js';
 import { benchRecords } from './bench-data.js';

@@ -12,8 +12,8 @@ import { buildPipeline } from '../../services/ingest/build-pipeline.js';
 import { createKafka } from '../../services/ingest/ingest-role.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
 import { inlineChunkProcessor, pipelineThreadCount, startPipelineThreads } from '../../services/ingest/pipeline-threads.js';
-import type { EventSink } from '../../services/ingest/clickhouse-event-sink.js';
-import type { BatchJournal, OffsetRange } from '../../services/ingest/batch-journal.js';
+import type { EventSink } from '../../services/storage/clickhouse-event-sink.js';
+import type { BatchJournal, OffsetRange } from '../../services/storage/batch-journal.js';
 
 const base = loadConfig(process.env);
 const config = { ...base, kafka: { ...base.kafka, groupId: process.env.BENCH_GROUP ?? `${base.kafka.groupId}-discarding` } };

@@ -17,7 +17,7 @@ import { validateConfig } from '../../services/shared/config.js';
 import { openStore } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
 import { buildPipeline } from '../../services/ingest/build-pipeline.js';
-import { createClickHouseEventSink } from '../../services/ingest/clickhouse-event-sink.js';
+import { createClickHouseEventSink } from '../../services/storage/clickhouse-event-sink.js';
 import { EVENT_COLUMNS, RowWriter } from '../../services/ingest/row-writer.js';
 import { ROLLUPS, rollupView } from '../../schemas/rollups.js';
 import { tmpDir } from '../integration/helpers.js';

@@ -11,7 +11,7 @@ import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
 import { startApiRole } from '../../services/api/api-role.js';
-import { ApiKeyStore } from '../../services/api/api-keys.js';
+import { ApiKeyStore } from '../../services/storage/api-keys.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { simulate } from '../../services/demo/traffic-simulator.js';
 import { attackRound } from '../../services/demo/demo-command.js';

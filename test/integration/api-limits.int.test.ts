@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
-import { ApiKeyStore } from '../../services/api/api-keys.js';
-import { createAuditLog } from '../../services/api/audit-log.js';
+import { ApiKeyStore } from '../../services/storage/api-keys.js';
+import { createAuditLog } from '../../services/storage/audit-log.js';
 import { buildApp, type App } from '../../services/api/app.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createSilenceStore } from '../../services/storage/silence-store.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore, type Store } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
 import { MIGRATIONS } from '../../schemas/migrations/index.js';
-import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { startChdbHttpServer, type ChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';

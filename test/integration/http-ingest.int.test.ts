@@ -10,8 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
-import { ApiKeyStore } from '../../services/api/api-keys.js';
-import { createAuditLog } from '../../services/api/audit-log.js';
+import { ApiKeyStore } from '../../services/storage/api-keys.js';
+import { createAuditLog } from '../../services/storage/audit-log.js';
 import { buildApp, type App } from '../../services/api/app.js';
 import { replayFiles } from '../../services/ingest/replay.js';
 import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
@@ -806,7 +806,7 @@ describe('access control over a real socket, every endpoint and role', () => {
       ['analyst', auth('analyst'), 'analyst'],
       ['admin', auth('admin'), 'admin'],
     ];
-    const { roleAllows } = await import('../../services/api/api-keys.js');
+    const { roleAllows } = await import('../../services/storage/api-keys.js');
     const checked: string[] = [];
     for (const r of routes) {
       const id = `${r.method} ${r.url}`;

@@ -17,8 +17,8 @@ import { createClickHouseAlertStore } from '../../services/storage/clickhouse-al
 import { join } from 'node:path';
 import { openStore, type Store } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
-import { ApiKeyStore } from '../../services/api/api-keys.js';
-import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import { ApiKeyStore } from '../../services/storage/api-keys.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { startChdbHttpServer, type ChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';

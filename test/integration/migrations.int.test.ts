@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../schemas/migrations/index.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { openStore } from '../../services/shared/clickhouse.js';
 import { migrate } from '../../services/shared/migrate.js';
-import { createClickHouseEventSink, encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';
 
 describe('migrations', () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { EVENT_COLUMNS } from '../../services/ingest/row-writer.js';
-import { encodeEvents } from '../../services/ingest/clickhouse-event-sink.js';
+import { encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import { spawnSync } from 'node:child_process';
 import { silentLog, testConfig, tmpDir, unique } from './helpers.js';

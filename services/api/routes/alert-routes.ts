@@ -9,7 +9,7 @@ import { AlertSchema, ALERT_STATUSES, ENTITY_TYPES, SEVERITIES } from '../../../
 import type { AlertStore } from '../../storage/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../../detect/detection-runner.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 
 const MINUTE = 60_000;
 

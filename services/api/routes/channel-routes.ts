@@ -12,7 +12,7 @@ import type { Channel } from '../../../schemas/notify-config-schema.js';
 import { channelProblem, publicChannel, SECRET_MARK, type ChannelInfo, type ChannelStore } from '../../storage/channel-store.js';
 import { testAlert, type Deliver } from '../../notify/deliver.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 
 const NAME = '^[a-z0-9][a-z0-9_-]{0,62}$';
 const Reply = Type.Object({ channel: Type.Record(Type.String(), Type.Unknown()), source: Type.String(), updated_at: Type.Union([Type.String(), Type.Null()]), updated_by: Type.Union([Type.String(), Type.Null()]) });

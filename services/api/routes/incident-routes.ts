@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AlertSchema, SEVERITIES } from '../../../schemas/alert-schema.js';
 import type { IncidentAction, IncidentStore } from '../../storage/incident-store.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 import { commentOf } from './alert-routes.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const;

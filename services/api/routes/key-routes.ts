@@ -1,9 +1,9 @@
 /** API keys over HTTP (admin): list, create (the secret is shown once, in this answer), revoke. Audited. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ROLES, type ApiKeyStore } from '../api-keys.js';
+import { ROLES, type ApiKeyStore } from '../../storage/api-keys.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 
 const Info = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), created_at: Type.String(), revoked_at: Type.Union([Type.String(), Type.Null()]) });
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 import { createNotificationRepo } from '../../storage/notification-repo.js';
 
 const Row = Type.Object({ alert_id: Type.String(), channel: Type.String(), status: Type.String(), attempts: Type.Integer(), last_error: Type.String(), updated_at: Type.String() });

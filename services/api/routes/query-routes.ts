@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../shared/clickhouse.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 import { createSqlGuard, engineMessage, MAX_SQL_LENGTH, type SqlGuard } from '../sql-guard/sql-guard.js';
 
 export { SQL_SYSTEM_TABLES, SQL_TABLE_FUNCTIONS, SQL_TABLES } from '../sql-guard/sql-guard.js';

@@ -5,7 +5,7 @@ import { SEVERITIES, ENTITY_TYPES } from '../../../schemas/alert-schema.js';
 import type { SilenceStore } from '../../storage/silence-store.js';
 import { validateMatchers } from '../../notify/silence-matcher.js';
 import { HttpError } from '../auth.js';
-import type { AuditLog } from '../audit-log.js';
+import type { AuditLog } from '../../storage/audit-log.js';
 
 const MAX_DURATION_MS = 90 * 24 * 3_600_000;
 

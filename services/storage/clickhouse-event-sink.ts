@@ -6,8 +6,8 @@
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import type { Store } from '../shared/clickhouse.js';
 import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
-import type { DeadLetter } from './pipeline/process-record.js';
-import { EVENT_COLUMNS, RowWriter } from './row-writer.js';
+import type { DeadLetter } from '../ingest/pipeline/process-record.js';
+import { EVENT_COLUMNS, RowWriter } from '../ingest/row-writer.js';
 
 export interface DeadLetterSource {
   source: string;
