@@ -2,7 +2,7 @@
  * The detect role: a node-cron job that runs one detection cycle every `detect.cycleSec`,
  * never two at once (a slow cycle makes the next one wait, it does not pile up). Runs in the
  * all-in-one process or alone (`gatewatch detect`). Cycles run only in the process holding the
- * `detect` lease (shared/lease.ts): a second detect process stands by and takes over within
+ * `detect` lease (storage/lease.ts): a second detect process stands by and takes over within
  * `detect.leaseSec` when the first dies, at once when it stops cleanly.
  */
 import cron from 'node-cron';
