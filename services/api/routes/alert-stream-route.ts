@@ -12,6 +12,7 @@ import type { Store } from '../../shared/clickhouse.js';
 import { HttpError } from '../auth.js';
 import type { Metrics } from '../../shared/metrics.js';
 import type { IncidentStore } from '../../storage/incident-store.js';
+import { createStreamPositions, type StreamTable } from '../../storage/stream-positions.js';
 
 const POLL_MS = 1000;
 /**
@@ -37,7 +38,7 @@ export interface AlertStreamOptions {
 }
 
 export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = async (app, opts) => {
-  const { client, db } = opts.store;
+  const positions = createStreamPositions(opts.store);
   const perKey = new Map<string, number>();
   // streams never end by themselves: closing the server ends them first, or it would wait for the clients
   const streams = new Set<() => void>();
@@ -50,7 +51,7 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
     let icursor = 0; // of the last incident row
     let ecursor = 0; // of the last event of the incidents' trail
     let acursor = 0; // and of the alerts' trail
-    const maxVersion = async (table: string) => Number((await (await client.query({ query: `SELECT max(version) AS v FROM ${db}.${table}`, format: 'JSONEachRow' })).json<{ v: number | string }>())[0]?.v ?? 0);
+    const maxVersion = (table: StreamTable) => positions.last(table);
     const lastChange = async () => (opts.incidents ? opts.incidents.lastChange() : 0);
     if (typeof last === 'string' && last !== '') {
       const m = /^(\d{1,16})(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?(?:\.(\d{1,16}))?$/.exec(last);
@@ -134,16 +135,8 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
         const position = () => `${cursor}.${icursor}.${ecursor}.${acursor}`;
         const from = (kind: Kind, c: number) => (full.has(kind) ? c : Math.max(0, c - OVERLAP_US));
         // detection's new versions of alerts, then people's (and the system's) status changes
-        const rows = await (await client.query({
-          query: `SELECT id, version FROM ${db}.alerts WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`,
-          query_params: { from: from('alert', cursor) },
-          format: 'JSONEachRow',
-        })).json<{ id: string; version: number | string }>();
-        const trail = await (await client.query({
-          query: `SELECT alert_id AS id, version FROM ${db}.alert_events WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`,
-          query_params: { from: from('alert_trail', acursor) },
-          format: 'JSONEachRow',
-        })).json<{ id: string; version: number | string }>();
+        const rows = await positions.since('alerts', from('alert', cursor), PAGE);
+        const trail = await positions.since('alert_events', from('alert_trail', acursor), PAGE);
         if (rows.length || trail.length) {
           const alerts = new Map((await opts.byIds([...new Set([...rows, ...trail].map((r) => r.id))])).map((a) => [a.id, a]));
           for (const r of rows) {
@@ -158,7 +151,7 @@ export const alertStreamRoute: FastifyPluginAsyncTypebox<AlertStreamOptions> = a
           }
         }
         const irows = opts.incidents
-          ? await (await client.query({ query: `SELECT id, version FROM ${db}.incidents WHERE version > {from:UInt64} ORDER BY version LIMIT ${PAGE}`, query_params: { from: from('incident', icursor) }, format: 'JSONEachRow' })).json<{ id: string; version: number | string }>()
+          ? await positions.since('incidents', from('incident', icursor), PAGE)
           : [];
         const changes = opts.incidents ? await opts.incidents.changesSince(from('incident_trail', ecursor), PAGE) : [];
         const ids = [...new Set([...irows.map((r) => r.id), ...changes.map((c) => c.incident_id)])];
