@@ -328,12 +328,23 @@ export function createNotifier(deps: NotifierDeps) {
       }
       messages.push({ ns: m.items.map((d) => d.n), reason: m.reason, ...(notice ? { notice } : {}) });
     }
-    for (let i = 0; i < messages.length; i += PARALLEL) {
-      const results = await Promise.all(messages.slice(i, i + PARALLEL).map((m) => attempt(m.ns, m.reason, m.notice)));
-      rows.push(...results.flat());
-    }
+    // what was decided without sending (suppressed, deferred) is recorded first; then each chunk
+    // as soon as it is answered, so a process killed mid-round repeats at most the chunk in flight
+    const sending = new Set(messages.flatMap((m) => m.ns));
     await repo.recordDeliveries(rows);
-    await persist(list);
+    await persist(list.filter((n) => !sending.has(n)));
+    for (let i = 0; i < messages.length; i += PARALLEL) {
+      // a long round checks it still holds the lease (renewing it) before each chunk: a process
+      // that lost it stops, and what it has not sent stays pending for the holder
+      if (i > 0 && deps.lease && !(await deps.lease.hold())) {
+        log.warn({ channel: channelName, left: messages.length - i }, 'lost the notify lease mid-round: leaving the rest to the holder');
+        return;
+      }
+      const chunk = messages.slice(i, i + PARALLEL);
+      const results = await Promise.all(chunk.map((m) => attempt(m.ns, m.reason, m.notice)));
+      await repo.recordDeliveries(results.flat());
+      await persist(chunk.flatMap((m) => m.ns));
+    }
   }
 
   /**

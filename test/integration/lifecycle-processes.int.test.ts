@@ -225,6 +225,13 @@ describe('api and detect as separate processes on one store', () => {
     await alerts.save(batch1.map(alert));
     const got = (ids: string[]) => received.filter((r) => r.path === '/hook' && ids.includes(r.alert));
     await waitFor(async () => new Set(got(batch1).map((r) => r.alert)).size, (n) => n === batch1.length, { what: 'the first alerts delivered', timeoutMs: 60_000 });
+    // killed between rounds (what was answered is recorded `sent`); a kill mid-delivery is the
+    // third part below
+    await waitFor(
+      async () => q<{ n: string }>(`SELECT count() AS n FROM gatewatch.notifications FINAL WHERE channel = 'hook' AND status = 'sent' AND alert_id IN ('${batch1.join("','")}')`),
+      (r) => Number(r[0]?.n) === batch1.length,
+      { what: 'the first deliveries recorded as sent', timeoutMs: 60_000 },
+    );
     expect(await holders()).toEqual([holder]);
 
     first.kill('SIGKILL');
