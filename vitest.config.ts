@@ -28,6 +28,12 @@ export default defineConfig({
       },
       {
         extends: true,
+        // processes killed, stores and brokers stopped (npm run test:faults): each file owns its
+        // broker and store, and the files run one at a time so recovery times are not skewed
+        test: { name: 'faults', include: ['test/faults/**/*.fault.test.ts'], fileParallelism: false },
+      },
+      {
+        extends: true,
         // the dashboard in headless Chromium against the real service (no Kafka needed)
         test: { name: 'browser', include: ['test/browser/**/*.browser.test.ts'] },
       },

@@ -64,9 +64,9 @@ export const ConfigSchema = Type.Object(
         }),
         fromBeginning: Type.Boolean({ default: true }),
         sessionTimeoutMs: Type.Integer({
-          default: 30_000,
+          default: 10_000,
           minimum: 6000,
-          description: 'how long a silent worker keeps its partitions before the group reassigns them',
+          description: 'how long a silent worker keeps its partitions before the group reassigns them (a killed worker\'s partitions are consumed again about this long after; heartbeats go every tenth of it, also during long writes)',
         }),
       },
     ),
@@ -83,7 +83,7 @@ export const ConfigSchema = Type.Object(
           default: [],
           description: 'CIDRs whose X-Forwarded-For is believed; from anyone else it is ignored',
         }),
-        storeRetryMaxMs: Type.Integer({ default: 30_000, minimum: 100 }),
+        storeRetryMaxMs: Type.Integer({ default: 5000, minimum: 100, description: 'longest wait between attempts while ClickHouse is down: ingest resumes at most this long after it is back' }),
         pipelineThreads: Type.Union([Type.Integer({ minimum: 0, maximum: 16 }), Type.Literal('auto')], {
           default: 'auto',
           // threads that parse, redact, enrich and encode Kafka records beside the consumer

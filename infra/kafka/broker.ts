@@ -70,6 +70,8 @@ function portOpen(port: number): Promise<boolean> {
 export interface RunningBroker {
   brokers: string[];
   port: number;
+  /** the KRaft controller's port: a restart on the same data directory passes it back */
+  controllerPort: number;
   logDir: string;
   process: ChildProcess;
   stop(): Promise<void>;
@@ -77,6 +79,7 @@ export interface RunningBroker {
 
 export interface StartBrokerOptions {
   port?: number;
+  controllerPort?: number;
   dataDir?: string;
   keepData?: boolean;
   heapMb?: number;
@@ -88,7 +91,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const log = opts.log ?? (() => {});
   const lib = ensureKafkaJars(log);
   const port = opts.port ?? (await freePort());
-  const controllerPort = await freePort();
+  const controllerPort = opts.controllerPort ?? (await freePort());
   const base = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'gatewatch-kafka-'));
   const logDir = join(base, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -152,6 +155,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   return {
     brokers: [`127.0.0.1:${port}`],
     port,
+    controllerPort,
     logDir,
     process: child,
     async stop() {

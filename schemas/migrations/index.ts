@@ -420,6 +420,26 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY name`,
     ],
   },
+  {
+    version: 15,
+    name: 'ingest claims: the worker that owns a partition now, fencing writes of one that lost it',
+    // One row per (group, topic, partition) and assignment; the newest claim is the owner. A worker
+    // claims a partition before it reads the journal, and checks it still owns it before each insert,
+    // so a worker still writing after a rebalance took the partition away never stores a batch the
+    // new owner has not journalled (which would store the same records twice).
+    statements: ({ db }) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.ingest_claims
+      (
+        consumer_group LowCardinality(String),
+        topic          LowCardinality(String),
+        partition      Int32,
+        holder         String,
+        claimed_at     DateTime64(6, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree(claimed_at)
+      ORDER BY (consumer_group, topic, partition)`,
+    ],
+  },
 ];
 
 /** The merge selector's base for the tables written at the event rate (migration 10). */

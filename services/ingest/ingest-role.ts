@@ -29,7 +29,8 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
       const { message, ...rest } = entry;
       // kafkajs logs the broker's "coordinator is loading / not available" as errors and then
       // retries them: those are warnings for an operator
-      const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election/i.test(String(entry.error ?? ''));
+      // (nor is a rebalance, which every member joining or leaving the group starts, an error)
+      const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election|group is rebalancing/i.test(String(entry.error ?? ''));
       if (level <= logLevel.ERROR && !transient) klog.error(rest, kafkajsMessage(message));
       else klog.warn(rest, kafkajsMessage(message));
     },

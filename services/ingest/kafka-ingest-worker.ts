@@ -6,6 +6,9 @@
  *   (events and dead letters), so a crash loses nothing: uncommitted records come again.
  * - Every insert is a journalled offset range with a token derived from that range, so
  *   records that come again are not stored twice (see batch-journal.ts).
+ * - A worker inserts a batch only while the newest claim on its partition is its own, so one
+ *   that lost the partition in a rebalance and still has a write in flight stands down instead
+ *   of storing records the new owner will store again.
  * - A record that cannot be parsed is an outcome (dead letter), not an exception: it never
  *   stops the worker or its batch.
  * - While ClickHouse is unavailable the worker holds its batch and retries with backoff,
@@ -18,6 +21,8 @@ import { FORMATS } from '../../schemas/config-schema.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import { Mutex } from '../shared/mutex.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { retryUntil, sleep } from '../shared/retry.js';
 import { Batch, writeBatch } from './batch.js';
 import { batchToken, type BatchJournal, type OffsetRange } from '../storage/batch-journal.js';
@@ -26,6 +31,9 @@ import type { ChunkProcessor } from './pipeline-threads.js';
 import type { ProcessedChunk } from './pipeline/process-chunk.js';
 
 export const FORMAT_HEADER = 'gatewatch-format';
+
+/** kafkajs' signal that the group is rebalancing (its own test, which it does not export) */
+const isRebalancing = (err: unknown) => ['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION'].includes(String((err as { type?: unknown } | null)?.type ?? ''));
 
 interface PartitionState {
   topic: string;
@@ -68,7 +76,13 @@ export class KafkaIngestWorker {
   /** the write chain: each batch's journal → insert → DLQ → commit, in order */
   private inflight: Promise<void> = Promise.resolve();
   private heartbeat: () => Promise<void> = async () => {};
+  private keepAlive: NodeJS.Timeout | undefined;
+  private get heartbeatMs(): number {
+    return Math.max(500, Math.floor(this.deps.config.kafka.sessionTimeoutMs / 10));
+  }
   private readonly abort = new AbortController();
+  /** this process in the partition claims (services/storage/batch-journal.ts) */
+  private readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(private readonly deps: KafkaIngestWorkerDeps) {
     const { kafka, config } = deps;
@@ -80,8 +94,13 @@ export class KafkaIngestWorker {
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
       sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10)),
-      retry: { retries: 10 },
+      heartbeatInterval: this.heartbeatMs,
+      // a fetch on a quiet topic returns within a second, so a rebalance is noticed that soon
+      maxWaitTimeInMs: 1000,
+      // a lost broker is asked again at most every 2 s, and the consumer restarts 2 s after
+      // giving up, so consumption resumes within seconds of the broker's return (kafkajs'
+      // defaults back off to 30 s)
+      retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 2000 },
     });
     this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
@@ -120,6 +139,9 @@ export class KafkaIngestWorker {
         return this.mutex.run(() => this.onBatch(payload, parts));
       },
     });
+    // kafkajs heartbeats between batches only: a write that takes long (a slow insert, a store
+    // that is down) would otherwise cost the worker its partitions after the session timeout
+    this.keepAlive = setInterval(() => void this.heartbeat().catch(() => undefined), this.heartbeatMs);
     const tick = Math.max(10, Math.floor(config.ingest.batchMaxAgeMs / 2));
     this.timer = setInterval(() => void this.mutex.run(() => this.flushAged()), tick);
     log.info({ topic: config.kafka.topic, group: this.group }, 'kafka ingest worker started');
@@ -129,6 +151,7 @@ export class KafkaIngestWorker {
   async stop(): Promise<void> {
     if (!this.running) return;
     if (this.timer) clearInterval(this.timer);
+    if (this.keepAlive) clearInterval(this.keepAlive);
     try {
       await this.mutex.run(async () => {
         // a half-rebuilt journalled range is left to the next owner, which rebuilds it whole
@@ -217,6 +240,15 @@ export class KafkaIngestWorker {
       await this.consume(payload, processed);
     } catch (err) {
       const st = this.partitions.get(`${payload.batch.topic}/${payload.batch.partition}`);
+      if (isRebalancing(err)) {
+        // not a failure: the group is moving partitions. What this batch placed is dropped (the
+        // next owner reads it again from the committed offset) and kafkajs rejoins at once
+        if (st) {
+          st.dead = true;
+          this.partitions.delete(`${st.topic}/${st.partition}`);
+        }
+        throw err;
+      }
       if (st) this.rewind(st, err);
       await sleep(1000, this.abort.signal);
     }
@@ -228,6 +260,9 @@ export class KafkaIngestWorker {
     const st = this.state(batch.topic, batch.partition, batch.messages[0]!.offset);
     if (st.plans === undefined) {
       const from = BigInt(batch.messages[0]!.offset);
+      // claimed before the journal is read: a previous owner still writing either journalled its
+      // batch already (rebuilt below, exactly) or finds this claim and stands down
+      await this.withStoreRetry(() => journal.claim(this.group, st.topic, st.partition, this.holder));
       st.plans = await this.withStoreRetry(() => journal.pending(this.group, st.topic, st.partition, from));
       if (st.plans.length) this.deps.log.info({ topic: st.topic, partition: st.partition, ranges: st.plans.length }, 'rebuilding journalled batches');
     }
@@ -296,6 +331,12 @@ export class KafkaIngestWorker {
     const { journal, sink, metrics, log } = this.deps;
     const { range, batch, fromPlan } = job;
     if (!fromPlan) await this.withStoreRetry(() => journal.record(this.group, st.topic, st.partition, range));
+    // still the owner? (checked after the journal entry landed: see the claims in batch-journal.ts)
+    const owner = await this.withStoreRetry(() => journal.holder(this.group, st.topic, st.partition));
+    if (owner !== this.holder || st.dead) {
+      if (!st.dead) this.standDown(st, owner);
+      return;
+    }
     const token = batchToken(this.group, st.topic, st.partition, range);
     await this.withStoreRetry(() => writeBatch(sink, batch, token, metrics));
     if (batch.letters.length) await this.produceDeadLetters(st, batch);
@@ -304,6 +345,23 @@ export class KafkaIngestWorker {
     st.committed = range.last + 1n;
     batch.count(metrics, 'kafka', log);
     log.debug({ topic: st.topic, partition: st.partition, first: range.first.toString(), last: range.last.toString(), events: batch.rows, deadLetters: batch.letters.length, replayed: fromPlan }, 'batch stored and committed');
+  }
+
+  /**
+   * Another worker claimed the partition (a rebalance this worker has not seen yet): nothing of
+   * this state is written or committed; should the partition still be ours, it is read again
+   * from the committed offset and claimed anew.
+   */
+  private standDown(st: PartitionState, owner: string): void {
+    st.dead = true;
+    const key = `${st.topic}/${st.partition}`;
+    if (this.partitions.get(key) === st) this.partitions.delete(key);
+    this.deps.log.warn({ topic: st.topic, partition: st.partition, owner }, 'partition claimed by another worker: leaving its records to it');
+    try {
+      this.consumer.seek({ topic: st.topic, partition: st.partition, offset: st.committed.toString() });
+    } catch {
+      // not assigned here any more: nothing to read again
+    }
   }
 
   private async produceDeadLetters(st: PartitionState, batch: Batch): Promise<void> {

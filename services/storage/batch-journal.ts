@@ -4,6 +4,12 @@
  * journalled ranges exactly, so the same deduplication token covers the same records and
  * ClickHouse drops the second copy. Without it, batch boundaries would depend on fetch sizes
  * and timing, and a redelivered range would be stored again under a new token.
+ *
+ * Claims fence a worker that lost a partition but still has a write in flight: the new owner
+ * claims the partition before it reads the journal, and every write checks the newest claim is
+ * still its own before inserting. Either the old owner's journal entry landed before the new
+ * owner read the journal (the range is rebuilt exactly, and deduplicated), or the old owner's
+ * check comes after the new claim and it stands down.
  */
 import type { Store } from '../shared/clickhouse.js';
 import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
@@ -17,6 +23,10 @@ export interface BatchJournal {
   record(group: string, topic: string, partition: number, range: OffsetRange): Promise<void>;
   /** Journalled ranges not yet behind `from` (the committed offset), oldest first. */
   pending(group: string, topic: string, partition: number, from: bigint): Promise<OffsetRange[]>;
+  /** this worker owns the partition from now on (written before `pending` is read) */
+  claim(group: string, topic: string, partition: number, holder: string): Promise<void>;
+  /** the worker that claimed the partition last ('' when none has) */
+  holder(group: string, topic: string, partition: number): Promise<string>;
 }
 
 export function batchToken(group: string, topic: string, partition: number, range: OffsetRange): string {
@@ -53,6 +63,39 @@ export function createClickHouseBatchJournal(store: Store): BatchJournal {
         return rows.map((r) => ({ first: BigInt(r.first), last: BigInt(r.last) })).filter((r) => r.first >= from);
       } catch (err) {
         throw new StoreUnavailableError(`journal read failed: ${errorMessage(err)}`, err);
+      }
+    },
+    async claim(group, topic, partition, holder) {
+      try {
+        // after the newest claim, whatever this machine's clock says (another worker's may be ahead)
+        const [row] = await (
+          await client.query({
+            query: `SELECT toUnixTimestamp64Micro(max(claimed_at)) AS at FROM ${db}.ingest_claims
+                    WHERE consumer_group = {group:String} AND topic = {topic:String} AND partition = {partition:Int32}`,
+            query_params: { group, topic, partition },
+            format: 'JSONEachRow',
+          })
+        ).json<{ at: string | number }>();
+        const at = Math.max(Date.now() * 1000, Number(row?.at ?? 0) + 1);
+        const text = `${new Date(Math.floor(at / 1000)).toISOString().slice(0, 19).replace('T', ' ')}.${String(at % 1_000_000).padStart(6, '0')}`;
+        await client.insert({ table: `${db}.ingest_claims`, values: [{ consumer_group: group, topic, partition, holder, claimed_at: text }], format: 'JSONEachRow' });
+      } catch (err) {
+        throw new StoreUnavailableError(`partition claim failed: ${errorMessage(err)}`, err);
+      }
+    },
+    async holder(group, topic, partition) {
+      try {
+        const [row] = await (
+          await client.query({
+            query: `SELECT argMax(holder, claimed_at) AS holder FROM ${db}.ingest_claims
+                    WHERE consumer_group = {group:String} AND topic = {topic:String} AND partition = {partition:Int32}`,
+            query_params: { group, topic, partition },
+            format: 'JSONEachRow',
+          })
+        ).json<{ holder: string }>();
+        return row?.holder ?? '';
+      } catch (err) {
+        throw new StoreUnavailableError(`partition claim read failed: ${errorMessage(err)}`, err);
       }
     },
   };

@@ -29,12 +29,16 @@ const sink: EventSink = {
   insertDeadLetters: async () => {},
 };
 const ranges = new Map<string, OffsetRange[]>();
+const claims = new Map<string, string>();
 const journal: BatchJournal = {
   record: async (group, topic, partition, range) => {
     const key = `${group}/${topic}/${partition}`;
     ranges.set(key, [...(ranges.get(key) ?? []), range]);
   },
   pending: async (group, topic, partition, from) => (ranges.get(`${group}/${topic}/${partition}`) ?? []).filter((r) => r.last >= from),
+  // one worker alone: the claims live here too
+  claim: async (group, topic, partition, holder) => void claims.set(`${group}/${topic}/${partition}`, holder),
+  holder: async (group, topic, partition) => claims.get(`${group}/${topic}/${partition}`) ?? '',
 };
 
 const worker = new KafkaIngestWorker({ kafka: createKafka(config.kafka.brokers, 'gatewatch-bench', log), config, processor, sink, journal, metrics: createMetrics({ defaults: false }), log });

@@ -22,7 +22,7 @@ import { createClickHouseEventSink, encodeEvents } from '../../services/storage/
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import { startChdbHttpServer, type ChdbHttpServer } from '../clickhouse-http/chdb-http-server.js';
-import { silentLog, testConfig, tmpDir, waitFor } from './helpers.js';
+import { silentLog, testConfig, tmpDir, waitFor } from '../integration/helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatewatch.js');
 const MIN = 60_000;
