@@ -32,6 +32,9 @@ import type { ProcessedChunk } from './pipeline/process-chunk.js';
 
 export const FORMAT_HEADER = 'gatewatch-format';
 
+/** ClickHouse's answers when its data volume is full (NOT_ENOUGH_SPACE, ENOSPC) */
+const DISK_FULL = /NOT_ENOUGH_SPACE|not enough space|No space left on device|ENOSPC|errno: 28\b/i;
+
 /** kafkajs' signal that the group is rebalancing (its own test, which it does not export) */
 const isRebalancing = (err: unknown) => ['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION'].includes(String((err as { type?: unknown } | null)?.type ?? ''));
 
@@ -77,6 +80,7 @@ export class KafkaIngestWorker {
   private inflight: Promise<void> = Promise.resolve();
   private heartbeat: () => Promise<void> = async () => {};
   private keepAlive: NodeJS.Timeout | undefined;
+  private diskFull = false;
   private get heartbeatMs(): number {
     return Math.max(500, Math.floor(this.deps.config.kafka.sessionTimeoutMs / 10));
   }
@@ -379,14 +383,27 @@ export class KafkaIngestWorker {
 
   private withStoreRetry<T>(fn: () => Promise<T>): Promise<T> {
     const { log, metrics, config } = this.deps;
-    return retryUntil(fn, {
+    return retryUntil(async () => {
+      const result = await fn();
+      if (this.diskFull) {
+        this.diskFull = false;
+        log.warn('ClickHouse has disk space again: ingest resumed');
+      }
+      return result;
+    }, {
       baseMs: 200,
       maxMs: config.ingest.storeRetryMaxMs,
       shouldContinue: () => this.running,
       signal: this.abort.signal,
       onRetry: async (err, attempt, waitMs) => {
         metrics.storeFailures.inc();
-        log.warn({ err: errorMessage(err), attempt, waitMs }, 'ClickHouse unavailable: holding the batch and retrying');
+        const message = errorMessage(err);
+        if (DISK_FULL.test(message)) {
+          // said once as an error (someone must free space), then as warnings while it lasts
+          if (!this.diskFull) log.error({ err: message, attempt, waitMs }, 'ClickHouse is out of disk space: ingest paused, holding the batch (nothing is committed until it is stored); free space on its data volume and ingest resumes by itself');
+          else log.warn({ err: message, attempt, waitMs }, 'ClickHouse still out of disk space: holding the batch and retrying');
+          this.diskFull = true;
+        } else log.warn({ err: message, attempt, waitMs }, 'ClickHouse unavailable: holding the batch and retrying');
         // keep the partitions while waiting: the group would otherwise hand them to another worker
         await this.heartbeat().catch(() => undefined);
       },

@@ -2,11 +2,14 @@
  * The ingest path under the faults production brings, with a real broker and the store in a
  * process of its own: `gatewatch ingest` SIGKILLed mid-batch again and again, a member of a
  * two-worker group killed, one stopped cleanly, the store killed under load and brought back,
- * the broker restarted. Each test feeds a known set of records (good ones in every format, bad
+ * the broker restarted, the store's disk full. Each test feeds a known set of records (good ones in every format, bad
  * ones) and ends with exact counts: every good record stored once, every bad one dead-lettered
  * once, every partition committed to its end. Recovery times are printed (docs/benchmarks.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpDir, unique, waitFor } from '../integration/helpers.js';
 import { expected, feeder, ingestEnv, kafkaClient, kill, offsets, ownBroker, passed, seconds, sleep, startWorker, storeProcess, stored, sum, workerConfig, type Broker, type StoreProcess, type Worker } from './harness.js';
 
@@ -165,5 +168,62 @@ describe('ingest under faults', () => {
     expect(await stored(store.client, topic)).toEqual(expected(feed.records));
     await feed.close();
     console.log(`fault: the broker restarted (10 s down) under load: committing again ${seconds(took)} after it was back; ${feed.records.length} produced, stored once each`);
+  });
+
+  // a file system of its own for the store's data (a small tmpfs), so that filling it fills
+  // nothing else: mounting needs root (CI runs as root; elsewhere the test says why it skips)
+  const mountPoint = join(tmpDir('gw-faults-disk-'), 'volume');
+  mkdirSync(mountPoint, { recursive: true });
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mountPoint]).status === 0;
+  if (!mounted) console.log('fault: disk full skipped: mounting a small tmpfs for the store needs root');
+  afterAll(() => {
+    if (mounted) spawnSync('umount', ['-l', mountPoint]);
+  });
+
+  it.skipIf(!mounted)('the store\'s disk full: a clear error, ingest paused, nothing committed that is not stored, every record stored once when space is freed', { timeout: 300_000 }, async () => {
+    const small = await storeProcess(join(mountPoint, 'engine'));
+    try {
+      const topic = unique('f-disk');
+      const k = kafka();
+      const config = workerConfig(dir, topic);
+      const w = startWorker('worker', ingestEnv({ brokers: broker.brokers, topic, storeUrl: small.url, dir }), config);
+      workers.push(w);
+      const feed = await feeder(k, topic, { records: 20_000, partitions: 3, chunk: 400, everyMs: 150 });
+      await waitFor(() => offsets(k, `${topic}-group`, topic), (o) => o !== undefined && sum(o.committed) > 2000, { what: 'commits before the disk fills', timeoutMs: 120_000 });
+      // something else fills the volume (a log, a backup): a ballast file up to the last byte
+      const ballast = join(mountPoint, 'ballast');
+      const fd = openSync(ballast, 'w');
+      const block = Buffer.alloc(1 << 20);
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      } finally {
+        closeSync(fd);
+      }
+      // ingest stops at what was stored: commits stand still while the disk stays full
+      await waitFor(async () => w.output.join(''), (o) => o.includes('ClickHouse is out of disk space: ingest paused'), { what: `the disk-full error (${w.output.join('').slice(-2000)})`, timeoutMs: 60_000 });
+      const full = (await offsets(k, `${topic}-group`, topic))!;
+      await sleep(10_000);
+      const still = (await offsets(k, `${topic}-group`, topic))!;
+      expect(sum(still.committed)).toBe(sum(full.committed));
+      const storedWhileFull = await stored(small.client, topic);
+      // what is committed is stored (the good records among the committed offsets, at least)
+      expect(storedWhileFull.n + storedWhileFull.d).toBeGreaterThanOrEqual(sum(still.committed) - 0);
+      expect(w.child.exitCode).toBeNull();
+      rmSync(ballast);
+      const freed = Date.now();
+      await passed(k, `${topic}-group`, topic, still.committed, 'commits after space was freed');
+      const took = Date.now() - freed;
+      await feed.done;
+      await waitFor(() => offsets(k, `${topic}-group`, topic), (o) => o !== undefined && sum(o.end) === feed.records.length && sum(o.committed) === feed.records.length, { what: 'every partition committed to its end', timeoutMs: 180_000 });
+      expect(await kill(w, 'SIGTERM')).toBe(0);
+      expect(await stored(small.client, topic)).toEqual(expected(feed.records));
+      expect(w.output.join('')).toMatch(/ClickHouse has disk space again: ingest resumed/);
+      await feed.close();
+      console.log(`fault: the store's disk full for 10 s under load: ingest paused at ${sum(still.committed)} committed records, committing again ${seconds(took)} after space was freed; ${feed.records.length} produced, stored once each`);
+    } finally {
+      await small.close();
+    }
   });
 });
