@@ -1,6 +1,7 @@
 /** Composition root of the API role: keys (bootstrapped on first start), audit, routes, listener. */
 import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createSilenceStore } from '../storage/silence-store.js';
+import { ping } from '../storage/clickhouse.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
 import type { Notifier } from '../notify/notifier.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,9 +47,7 @@ export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: 
   const readiness: ReadinessCheck[] = [
     {
       name: 'clickhouse',
-      check: async () => {
-        await (await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
-      },
+      check: () => ping(store),
     },
   ];
   if (worker) readiness.push({ name: 'kafka', check: async () => worker.checkReady() });

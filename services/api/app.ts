@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
-import { limitsClause, type Store } from '../shared/clickhouse.js';
+import { limitsClause, type Store } from '../storage/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { IngestGateway } from '../ingest/ingest-gateway.js';
 import type { ApiKeyStore } from '../storage/api-keys.js';

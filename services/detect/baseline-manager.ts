@@ -6,16 +6,15 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
-import { BASELINE_METRICS, baselineSeriesSql } from '../../detectors/baseline-metrics.js';
+import { BASELINE_METRICS } from '../../detectors/baseline-metrics.js';
 import { computeBaseline, type EntityBaseline } from '../../detectors/baseline.js';
 import { chTime, MINUTE } from '../../detectors/detector.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { BaselineRow, DetectionRepo } from '../storage/detection-repo.js';
 
 export type Baselines = Map<string, Map<string, EntityBaseline>>;
 
-export function createBaselineManager(deps: { store: Store; config: Config; log: Logger; now: () => number }) {
-  const { store, config, log } = deps;
-  const { client, db } = store;
+export function createBaselineManager(deps: { repo: DetectionRepo; config: Config; log: Logger; now: () => number }) {
+  const { repo, config, log } = deps;
   const days = config.detect.baselineDays;
   let asOf: number | undefined;
   let current: Baselines = new Map();
@@ -23,27 +22,27 @@ export function createBaselineManager(deps: { store: Store; config: Config; log:
   async function compute(at: number, metrics: Set<string>): Promise<Baselines> {
     const from = at - days * 24 * 60 * MINUTE;
     const out: Baselines = new Map();
-    const rows: Array<Record<string, unknown>> = [];
+    const rows: BaselineRow[] = [];
     const version = deps.now() * 1000;
     for (const m of BASELINE_METRICS) {
       if (!metrics.has(m.name)) continue;
-      const series = await (await client.query({ query: baselineSeriesSql(db, m, chTime(from), chTime(at)), format: 'JSONEachRow' })).json<{ entity: string; points: Array<[number | string, number | string]> }>();
+      const series = await repo.baselineSeries(m, from, at);
       const byEntity = new Map<string, EntityBaseline>();
       // history starts when data for this metric starts: the empty days before a deployment
       // began are not zeros of its traffic
       let start = at;
-      for (const s of series) for (const [t] of s.points) start = Math.min(start, Number(t));
+      for (const s of series) for (const { t } of s.points) start = Math.min(start, t);
       for (const s of series) {
-        const b = computeBaseline(s.points.map(([t, v]) => ({ t: Number(t), v: Number(v) })), Math.max(from, start), at, { minSamples: config.detect.baselineMinSamples });
+        const b = computeBaseline(s.points, Math.max(from, start), at, { minSamples: config.detect.baselineMinSamples });
         if (b.buckets.size === 0) continue;
         byEntity.set(s.entity, b);
         for (const [bucket, st] of b.buckets) {
-          rows.push({ metric: m.name, entity: s.entity, bucket, median: st.median, mad: st.mad, p95: st.p95, ewma: b.ewma, samples: st.samples, computed_at: chTime(at), version });
+          rows.push({ metric: m.name, entity: s.entity, bucket, median: st.median, mad: st.mad, p95: st.p95, ewma: b.ewma, samples: st.samples, computedAt: at, version });
         }
       }
       out.set(m.name, byEntity);
     }
-    for (let i = 0; i < rows.length; i += 50_000) await client.insert({ table: `${db}.baselines`, format: 'JSONEachRow', values: rows.slice(i, i + 50_000) });
+    await repo.saveBaselines(rows);
     log.debug({ asOf: chTime(at), metrics: [...metrics], rows: rows.length }, 'baselines computed');
     return out;
   }

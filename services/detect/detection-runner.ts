@@ -16,11 +16,12 @@ import type { Config } from '../../schemas/config-schema.js';
 import type { DetectorName } from '../../schemas/detect-config-schema.js';
 import { DETECTORS } from '../../detectors/index.js';
 import { createAllowList } from '../../detectors/allow-list.js';
-import { chTime, eventTimeRange, MINUTE, parseChTime, sqlString, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
+import { chTime, MINUTE, type Detector, type DetectorContext, type Finding, type ScoreRange } from '../../detectors/detector.js';
 import { displayIp } from '../../detectors/entity-format.js';
 import { extendAlert, openAlert } from '../../detectors/alert-builder.js';
 import { applySeverityPolicy } from '../../detectors/severity-policy.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from '../storage/clickhouse.js';
+import { createDetectionRepo } from '../storage/detection-repo.js';
 import type { Metrics } from '../shared/metrics.js';
 import { errorMessage } from '../shared/errors.js';
 import { Mutex } from '../shared/mutex.js';
@@ -52,17 +53,16 @@ export interface RangeResult {
 
 export function createDetectionRunner(deps: RunnerDeps) {
   const { config, store, log, metrics } = deps;
-  const { client, db } = store;
+  const repo = createDetectionRepo(store);
+  const { db } = repo;
   const ctx: DetectorContext = { config: config.detect, allow: createAllowList(config.detect.allow) };
   const detectors = (deps.detectors ?? DETECTORS).filter((d) => config.detect.detectors[d.name].enabled);
   const rearmMs = config.detect.rearmMin * MINUTE;
-  const baselines = createBaselineManager({ store, config, log, now: deps.now });
+  const baselines = createBaselineManager({ repo, config, log, now: deps.now });
   const allMetrics = new Set(detectors.flatMap((d) => d.baselines ?? []));
   const incidents = deps.incidents ?? createIncidentStore(store, deps.alerts, deps.now);
 
-  async function rows<T>(sql: string): Promise<T[]> {
-    return (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
-  }
+  const rows = repo.read;
 
   async function evidenceRows(sql: string): Promise<Array<Record<string, unknown>>> {
     try {
@@ -81,14 +81,9 @@ export function createDetectionRunner(deps: RunnerDeps) {
   async function nameContributors(f: Finding): Promise<void> {
     const measure = f.detector === 'data_exposure' ? 'sum(bytes_out)' : f.detector === 'error_burst' ? 'countIf(status >= 500)' : f.detector === 'failure_rate' ? "countIf(auth_outcome = 'failure')" : 'count()';
     if (f.detector === 'route_drop' || f.detector === 'gateway_silence') return; // an absence has no contributors
-    const where = `route = ${sqlString(f.entity.value)} AND ${eventTimeRange(f.window)}`;
     try {
-      const top = async (key: string, extra = '') =>
-        rows<{ who: string; value: number | string; share: number }>(
-          `SELECT toString(${key}) AS who, ${measure} AS value, round(value / greatest(1, (SELECT ${measure} FROM ${db}.events WHERE ${where})), 3) AS share FROM ${db}.events WHERE ${where}${extra} GROUP BY who HAVING value > 0 ORDER BY value DESC LIMIT 3`,
-        );
-      const ips = (await top('client_ip')).map((r) => ({ ip: displayIp(r.who), value: Number(r.value), share: Number(r.share) }));
-      const principals = (await top('principal_id', " AND principal_id != ''")).map((r) => ({ principal: r.who, value: Number(r.value), share: Number(r.share) }));
+      const ips = (await repo.topContributors(f.entity.value, f.window, 'client_ip', measure)).map((r) => ({ ip: displayIp(r.who), value: r.value, share: r.share }));
+      const principals = (await repo.topContributors(f.entity.value, f.window, 'principal_id', measure)).map((r) => ({ principal: r.who, value: r.value, share: r.share }));
       f.detail = { ...f.detail, top_ips: ips, top_principals: principals, top_measure: measure };
       const pct = (x: number) => `${Math.round(x * 100)} %`;
       const named = [...ips.filter((x) => x.share >= 0.2).map((x) => `${x.ip} (${pct(x.share)})`), ...principals.filter((x) => x.share >= 0.2).map((x) => `${x.principal} (${pct(x.share)})`)];
@@ -101,8 +96,7 @@ export function createDetectionRunner(deps: RunnerDeps) {
   /** How many requests from a guessing address authenticated in its window: the severity policy's proof of success. */
   async function countSuccesses(f: Finding): Promise<void> {
     try {
-      const [r] = await rows<{ n: number | string }>(`SELECT countIf(auth_outcome = 'success') AS n FROM ${db}.events WHERE client_ip = toIPv6(${sqlString(f.entity.value)}) AND ${eventTimeRange(f.window)}`);
-      f.detail = { ...f.detail, succeeded: Number(r?.n ?? 0) };
+      f.detail = { ...f.detail, succeeded: await repo.successesFrom(f.entity.value, f.window) };
     } catch (err) {
       log.warn({ err: errorMessage(err), detector: f.detector }, 'could not count the successful logins of a guessing address');
     }
@@ -192,11 +186,7 @@ export function createDetectionRunner(deps: RunnerDeps) {
 
   async function recordRun(detector: string, range: ScoreRange, ms: number, alerts: number, error: string, lateEvents = 0): Promise<void> {
     try {
-      await client.insert({
-        table: `${db}.detector_runs`,
-        format: 'JSONEachRow',
-        values: [{ detector, window_start: chTime(range.from), window_end: chTime(range.to), duration_ms: ms, alerts, late_events: lateEvents, error }],
-      });
+      await repo.recordRun({ detector, range, ms, alerts, error, lateEvents });
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'could not record the detector run');
     }
@@ -205,38 +195,19 @@ export function createDetectionRunner(deps: RunnerDeps) {
   /** Newest event time of the slowest gateway active lately, minus the allowed lateness; undefined with no data. */
   async function watermark(): Promise<number | undefined> {
     const idle = config.detect.idleSourceSec;
-    const r = await rows<{ t: string | null }>(
-      `SELECT toString(min(t)) AS t FROM (SELECT gateway, max(event_time) AS t FROM ${db}.events
-        WHERE ingest_time >= now64(3) - INTERVAL ${idle} SECOND AND event_time >= now64(3) - INTERVAL ${config.detect.maxCatchUpMin + idle / 60 + 60} MINUTE
-        GROUP BY gateway) HAVING count() > 0`,
-    );
-    const t = r[0]?.t;
-    return t ? parseChTime(t) - config.detect.allowedLatenessSec * 1000 : undefined;
+    const t = await repo.slowestGatewayTime(idle, config.detect.maxCatchUpMin + idle / 60 + 60);
+    return t !== undefined ? t - config.detect.allowedLatenessSec * 1000 : undefined;
   }
 
-  async function scoredUntil(): Promise<Map<string, number>> {
-    const r = await rows<{ name: string; value: string }>(`SELECT name, value FROM ${db}.detector_state FINAL WHERE startsWith(name, 'scored_until:')`);
-    return new Map(r.map((x) => [x.name.slice('scored_until:'.length), Number(x.value)]));
-  }
-
-  async function setScoredUntil(names: string[], to: number): Promise<void> {
-    const at = chTime(deps.now());
-    await client.insert({
-      table: `${db}.detector_state`,
-      format: 'JSONEachRow',
-      values: names.map((n, i) => ({ name: `scored_until:${n}`, value: String(to), updated_at: at, version: deps.now() * 1000 + i })),
-    });
-  }
+  const scoredUntil = () => repo.scoredUntil();
+  const setScoredUntil = (names: string[], to: number) => repo.setScoredUntil(names, to, deps.now());
 
   let lastCycleAt = 0;
 
   /** Events stored since the last cycle for minutes that were already scored. */
   async function countLate(scoredBefore: number): Promise<number> {
     if (!lastCycleAt || !scoredBefore) return 0;
-    const r = await rows<{ n: string | number }>(
-      `SELECT count() AS n FROM ${db}.events WHERE event_time < toDateTime64('${chTime(scoredBefore)}', 3, 'UTC') AND event_time >= toDateTime64('${chTime(scoredBefore - config.detect.maxCatchUpMin * MINUTE)}', 3, 'UTC') AND ingest_time >= toDateTime64('${chTime(lastCycleAt)}', 3, 'UTC')`,
-    );
-    return Number(r[0]?.n ?? 0);
+    return repo.lateEvents(scoredBefore - config.detect.maxCatchUpMin * MINUTE, scoredBefore, lastCycleAt);
   }
 
   /** One live cycle: every enabled detector from where it stopped up to the watermark. */

@@ -24,7 +24,7 @@ import type { Alert, Severity } from '../../schemas/alert-schema.js';
 import { SEVERITIES } from '../../schemas/alert-schema.js';
 import type { Config } from '../../schemas/config-schema.js';
 import type { Channel } from '../../schemas/notify-config-schema.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from '../storage/clickhouse.js';
 import { errorMessage } from '../shared/errors.js';
 import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import { createIncidentStore, type IncidentStore, type IncidentView } from '../storage/incident-store.js';

@@ -4,10 +4,10 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
-import { openStore, type Store } from './clickhouse.js';
+import { openStore, type Store } from '../storage/clickhouse.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { migrate } from './migrate.js';
+import { migrate } from '../storage/migrate.js';
 import { errorMessage } from './errors.js';
 
 export interface Runtime {

@@ -4,7 +4,7 @@
  * fast hash is enough: there is nothing to brute-force). Secrets are shown once, at creation.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export const ROLES = ['ingest', 'viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,5 +1,5 @@
 /** Who did what through the API, in ClickHouse. A failed audit write fails the request. */
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export interface AuditEntry {
   key_id: string;

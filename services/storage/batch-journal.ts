@@ -11,7 +11,7 @@
  * owner read the journal (the range is rebuilt exactly, and deduplicated), or the old owner's
  * check comes after the new claim and it stands down.
  */
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
 
 export interface OffsetRange {

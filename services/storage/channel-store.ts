@@ -11,7 +11,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { WebhookChannelSchema, EmailChannelSchema, type Channel } from '../../schemas/notify-config-schema.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export const SECRET_MARK = '[REDACTED:secret]';
 

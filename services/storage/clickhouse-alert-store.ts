@@ -13,7 +13,7 @@
  */
 import type { Alert } from '../../schemas/alert-schema.js';
 import { entityKey } from '../../detectors/alert-builder.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export interface AlertStore {
   /** the newest alert for a detector and entity, whatever its status (its status as this process last knew it: see `statuses`) */

@@ -4,7 +4,7 @@
  * after a timeout, a redelivered Kafka batch) stores it once.
  */
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
 import type { DeadLetter } from '../ingest/pipeline/process-record.js';
 import { EVENT_COLUMNS, RowWriter } from '../ingest/row-writer.js';

@@ -11,7 +11,7 @@
  * process reads the same state.
  */
 import type { Alert } from '../../schemas/alert-schema.js';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
 import { groupAlerts, incidentFor, type Incident } from '../detect/incident-grouping.js';
 

@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export interface Lease {
   /** this process's name in the lease table */

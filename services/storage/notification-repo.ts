@@ -6,7 +6,7 @@
  * period, the incidents holding some alerts). Times cross this boundary as epoch milliseconds;
  * ClickHouse's text form stays inside, except `updated`, an opaque cursor that sorts as time.
  */
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'dead' | 'suppressed';
 

@@ -1,6 +1,6 @@
 /** Silences in ClickHouse (`silences`, newest version wins). Expiring one moves its end to now. */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 import type { Silence, SilenceMatchers } from '../notify/silence-matcher.js';
 
 const ch = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');

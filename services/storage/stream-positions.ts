@@ -3,7 +3,7 @@
  * microseconds of each write), the newest, and the rows written after a point, oldest first.
  * (The incidents' trail is read through the incident store.)
  */
-import type { Store } from '../shared/clickhouse.js';
+import type { Store } from './clickhouse.js';
 
 /** the tables the stream follows, and the id each row is about */
 const TABLES = { alerts: 'id', alert_events: 'alert_id', incidents: 'id' } as const;

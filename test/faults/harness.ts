@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../infra/kafka/broker.js';
-import { openStore } from '../../services/shared/clickhouse.js';
-import { migrate } from '../../services/shared/migrate.js';
+import { openStore } from '../../services/storage/clickhouse.js';
+import { migrate } from '../../services/storage/migrate.js';
 import { mixedRecords, type Produced } from '../integration/kafka-fixtures.js';
 import { silentLog, testConfig, tmpDir, waitFor } from '../integration/helpers.js';
 

@@ -5,8 +5,8 @@
  * deduplication token, analyst SQL as the read-only user, refusals and errors go over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openStore, type Store } from '../../services/shared/clickhouse.js';
-import { migrate } from '../../services/shared/migrate.js';
+import { openStore, type Store } from '../../services/storage/clickhouse.js';
+import { migrate } from '../../services/storage/migrate.js';
 import { MIGRATIONS } from '../../schemas/migrations/index.js';
 import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';

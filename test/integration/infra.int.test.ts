@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../services/shared/clickhouse.js';
+import { openStore } from '../../services/storage/clickhouse.js';
 import { testConfig, tmpDir } from './helpers.js';
 
 describe('ClickHouse users for the production deployment', () => {

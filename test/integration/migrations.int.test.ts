@@ -7,8 +7,8 @@ import { openRuntime } from '../../services/shared/runtime.js';
 import { ROLLUPS, rollupDdl, type Rollup } from '../../schemas/rollups.js';
 import { MIGRATIONS } from '../../schemas/migrations/index.js';
 import type { NormalizedEvent } from '../../schemas/event-schema.js';
-import { openStore } from '../../services/shared/clickhouse.js';
-import { migrate } from '../../services/shared/migrate.js';
+import { openStore } from '../../services/storage/clickhouse.js';
+import { migrate } from '../../services/storage/migrate.js';
 import { createClickHouseEventSink, encodeEvents } from '../../services/storage/clickhouse-event-sink.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';
 

@@ -62,7 +62,7 @@ describe('the embedded engine', () => {
       const loaded = () => process.report.getReport().sharedObjects.some((o) => o.includes('libchdb'));
       await import(${JSON.stringify(new URL('../../services/cli/main.ts', import.meta.url).href)});
       const afterImport = loaded();
-      const { openStore } = await import(${JSON.stringify(new URL('../../services/shared/clickhouse.ts', import.meta.url).href)});
+      const { openStore } = await import(${JSON.stringify(new URL('../../services/storage/clickhouse.ts', import.meta.url).href)});
       const { validateConfig } = await import(${JSON.stringify(new URL('../../services/shared/config.ts', import.meta.url).href)});
       const store = await openStore(validateConfig({ dataDir: ${JSON.stringify(tmpDir('gw-lazy-'))} }));
       console.log(JSON.stringify({ afterImport, afterOpen: loaded() }));

@@ -8,7 +8,7 @@
  * server, resumes what it names and starts the rest from now). A comment line every 15 s keeps proxies from closing an idle stream.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Store } from '../../shared/clickhouse.js';
+import type { Store } from '../../storage/clickhouse.js';
 import { HttpError } from '../auth.js';
 import type { Metrics } from '../../shared/metrics.js';
 import type { IncidentStore } from '../../storage/incident-store.js';

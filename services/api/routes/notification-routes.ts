@@ -1,7 +1,7 @@
 /** Notifications over HTTP: their states (viewer), and a dead-lettered one sent again (admin). */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Store } from '../../shared/clickhouse.js';
+import type { Store } from '../../storage/clickhouse.js';
 import type { Notifier } from '../../notify/notifier.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../../storage/audit-log.js';

@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Store } from '../../shared/clickhouse.js';
+import type { Store } from '../../storage/clickhouse.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../../storage/audit-log.js';
 import { createSqlGuard, engineMessage, MAX_SQL_LENGTH, type SqlGuard } from '../sql-guard/sql-guard.js';

@@ -10,59 +10,16 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isLimitError, type Store } from '../../shared/clickhouse.js';
+import { isLimitError, type Store } from '../../storage/clickhouse.js';
 import { bucketFor, SLOT_MS, type BucketStats } from '../../../detectors/baseline.js';
+import { createSeriesQueries, SERIES_ENTITIES, SERIES_METRICS, TOP_DIMENSIONS, type SeriesEntity, type TopDimension } from '../../storage/series-queries.js';
 import { HttpError } from '../auth.js';
 
-export const SERIES_METRICS = ['requests', 'failures', 'errors_5xx', 'rate_limited', 'bytes_out', 'latency_avg', 'latency_p95'] as const;
-export const SERIES_ENTITIES = ['all', 'route', 'gateway', 'ip', 'principal', 'country'] as const;
-export type SeriesMetric = (typeof SERIES_METRICS)[number];
-export type SeriesEntity = (typeof SERIES_ENTITIES)[number];
+export { SERIES_METRICS, SERIES_ENTITIES, type SeriesMetric, type SeriesEntity } from '../../storage/series-queries.js';
 
 const STEPS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400];
 const MAX_POINTS = 1500;
 const MAX_RANGE_MS = 400 * 86_400_000;
-
-interface Source {
-  table: string;
-  /** the filter for one entity (bound as {entity:String}) */
-  where?: string;
-  metrics: Partial<Record<SeriesMetric, string>>;
-}
-
-const ROUTE_METRICS = {
-  requests: 'sum(requests)',
-  failures: 'sum(failures)',
-  errors_5xx: 'sum(errors_5xx)',
-  rate_limited: 'sum(rate_limited)',
-  bytes_out: 'sum(bytes_out)',
-  latency_avg: 'if(sum(requests) = 0, 0, sum(latency_ms) / sum(requests))',
-} satisfies Partial<Record<SeriesMetric, string>>;
-
-const SOURCES: Record<SeriesEntity, Source> = {
-  all: { table: 'rollup_route_1m', metrics: ROUTE_METRICS },
-  route: { table: 'rollup_route_1m', where: 'route = {entity:String}', metrics: ROUTE_METRICS },
-  gateway: { table: 'rollup_route_1m', where: 'gateway = {entity:String}', metrics: ROUTE_METRICS },
-  ip: { table: 'rollup_ip_1m', where: 'client_ip = toIPv6({entity:String})', metrics: { requests: 'sum(requests)', failures: 'sum(failures)', errors_5xx: 'sum(errors_5xx)', bytes_out: 'sum(bytes_out)' } },
-  principal: { table: 'rollup_principal_1m', where: 'principal_id = {entity:String}', metrics: { requests: 'sum(requests)', failures: 'sum(failures)', bytes_out: 'sum(bytes_out)' } },
-  country: { table: 'rollup_route_country_1m', where: 'country = {entity:String}', metrics: { requests: 'sum(requests)', failures: 'sum(failures)' } },
-};
-
-/** events-table filters, for the metrics only events have */
-const EVENT_WHERE: Record<SeriesEntity, string | undefined> = {
-  all: undefined,
-  route: 'route = {entity:String}',
-  gateway: 'gateway = {entity:String}',
-  ip: 'client_ip = toIPv6({entity:String})',
-  principal: 'principal_id = {entity:String}',
-  country: 'country = {entity:String}',
-};
-
-/** baselines (learnt per 5-minute slot by the detectors) that describe a series */
-const BASELINE_OF: Partial<Record<SeriesEntity, Partial<Record<SeriesMetric, string>>>> = {
-  route: { requests: 'route_requests', errors_5xx: 'route_5xx', failures: 'route_failures', bytes_out: 'route_bytes' },
-  gateway: { requests: 'gateway_requests' },
-};
 
 /** The smallest step that keeps the series under MAX_POINTS points. */
 export function autoStep(fromMs: number, toMs: number): number {
@@ -123,8 +80,6 @@ function rangeOf(q: { from?: string; to?: string }, defaultMs = 86_400_000): { f
   return { from, to };
 }
 
-const secs = (ms: number) => Math.floor(ms / 1000);
-
 function checkEntity(type: SeriesEntity, value: string | undefined): string {
   if (type === 'all') {
     if (value !== undefined) throw new HttpError(400, '`entity` is only for entity_type route, gateway, ip, principal or country', 'invalid_entity');
@@ -146,20 +101,12 @@ const SeriesReply = Type.Object({
   baselines: Type.Record(Type.String(), Type.Object({ metric: Type.String(), median: Type.Array(Type.Union([Type.Number(), Type.Null()])), lower: Type.Array(Type.Union([Type.Number(), Type.Null()])), upper: Type.Array(Type.Union([Type.Number(), Type.Null()])) })),
 });
 
-/** per dimension: the rollup, the GROUP BY key, how the key is shown (computed per group, not per row), extra columns */
-const TOP_DIMENSIONS = {
-  route: { table: 'rollup_route_1m', group: 'route', key: 'toString(route)', extra: 'sum(errors_5xx) AS errors_5xx' },
-  gateway: { table: 'rollup_route_1m', group: 'gateway', key: 'toString(gateway)', extra: 'sum(errors_5xx) AS errors_5xx' },
-  ip: { table: 'rollup_ip_1m', group: 'client_ip', key: "replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:', '')", extra: 'sum(errors_5xx) AS errors_5xx, anyLast(country) AS country' },
-  principal: { table: 'rollup_principal_1m', group: 'principal_id', key: 'principal_id', extra: 'uniqExactArray(countries) AS countries' },
-  country: { table: 'rollup_route_country_1m', group: 'country', key: 'toString(country)', extra: '' },
-} as const;
-
 export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store; /** limitsClause(config.api) */ limits: string }> = async (app, opts) => {
-  const { client, db } = opts.store;
-  const rows = async <T>(query: string, params: Record<string, unknown>): Promise<T[]> => {
+  const queries = createSeriesQueries(opts.store, opts.limits);
+  /** a storage read, its limit errors said as what the caller can do about them */
+  const limited = async <T>(read: () => Promise<T>): Promise<T> => {
     try {
-      return await (await client.query({ query: `${query}\nSETTINGS ${opts.limits}`, query_params: params, format: 'JSONEachRow' })).json<T>();
+      return await read();
     } catch (err) {
       if (isLimitError(err)) throw new HttpError(400, 'this range is more than the query limits allow (time, rows read, memory): narrow it or take a larger step', 'query_limit');
       throw err;
@@ -194,52 +141,27 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store; /** limitsC
       const to = toRaw;
       if ((to - from) / 1000 / step > 20_000) throw new HttpError(400, `a step of ${step} s over this range gives more than 20,000 points; take a larger step`, 'invalid_step');
       const entity = checkEntity(q.entity_type, q.entity);
-      const source = SOURCES[q.entity_type];
       const metrics = [...new Set(q.metric)];
+      const available = queries.metricsOf(q.entity_type);
       for (const m of metrics) {
-        if (m !== 'latency_p95' && !source.metrics[m]) throw new HttpError(400, `metric ${m} is not kept per ${q.entity_type}; available: ${[...Object.keys(source.metrics), ...(q.entity_type === 'all' || EVENT_WHERE[q.entity_type] ? ['latency_p95'] : [])].join(', ')}`, 'invalid_metric');
+        if (!available.includes(m)) throw new HttpError(400, `metric ${m} is not kept per ${q.entity_type}; available: ${available.join(', ')}`, 'invalid_metric');
       }
-      const params = { entity, from: secs(from), to: secs(to), step };
+      const range = { entity, from, to, stepSec: step };
       const times: number[] = [];
       for (let t = from; t < to; t += step * 1000) times.push(t);
       const series: Record<string, number[]> = {};
-      const fill = async (names: string[], query: string) => {
-        const got = await rows<Record<string, string | number>>(query, params);
-        const at = new Map(got.map((r) => [Number(r.t) * 1000, r]));
-        // (output aliases are m_<metric>: an alias named like a column would shadow it in the other expressions)
-        for (const n of names) series[n] = times.map((t) => Number(at.get(t)?.[`m_${n}`] ?? 0));
+      const fill = (names: string[], at: Map<number, Record<string, number>>) => {
+        for (const n of names) series[n] = times.map((t) => at.get(t)?.[n] ?? 0);
       };
       const fromRollup = metrics.filter((m) => m !== 'latency_p95');
-      if (fromRollup.length) {
-        await fill(
-          fromRollup,
-          `SELECT toUnixTimestamp(toStartOfInterval(minute, INTERVAL {step:UInt32} SECOND)) AS t, ${fromRollup.map((m) => `${source.metrics[m]} AS m_${m}`).join(', ')}
-           FROM ${db}.${source.table}
-           WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})${source.where ? ` AND ${source.where}` : ''}
-           GROUP BY t ORDER BY t`,
-        );
-      }
-      if (metrics.includes('latency_p95')) {
-        const where = EVENT_WHERE[q.entity_type];
-        await fill(
-          ['latency_p95'],
-          `SELECT toUnixTimestamp(toStartOfInterval(event_time, INTERVAL {step:UInt32} SECOND)) AS t, quantileTDigest(0.95)(latency_ms) AS m_latency_p95
-           FROM ${db}.events
-           WHERE event_time >= toDateTime64({from:UInt32}, 3) AND event_time < toDateTime64({to:UInt32}, 3)${where ? ` AND ${where}` : ''}
-           GROUP BY t ORDER BY t`,
-        );
-      }
+      if (fromRollup.length) fill(fromRollup, await limited(() => queries.rollupSeries(q.entity_type, fromRollup, range)));
+      if (metrics.includes('latency_p95')) fill(['latency_p95'], await limited(() => queries.latencyP95(q.entity_type, range)));
       const baselines: Static<typeof SeriesReply>['baselines'] = {};
       for (const m of metrics) {
-        const metric = BASELINE_OF[q.entity_type]?.[m];
+        const metric = queries.baselineOf(q.entity_type, m);
         if (!metric) continue;
-        const stats = await rows<{ bucket: number; median: number; mad: number; p95: number; samples: number }>(
-          `SELECT bucket, argMax(median, version) AS median, argMax(mad, version) AS mad, argMax(p95, version) AS p95, argMax(samples, version) AS samples
-           FROM ${db}.baselines WHERE metric = {metric:String} AND entity = {entity:String} GROUP BY bucket`,
-          { metric, entity },
-        );
-        if (stats.length === 0) continue;
-        const buckets = new Map(stats.map((s) => [Number(s.bucket), { median: Number(s.median), mad: Number(s.mad), p95: Number(s.p95), samples: Number(s.samples) }]));
+        const buckets = await limited(() => queries.baselineBuckets(metric, entity));
+        if (buckets.size === 0) continue;
         baselines[m] = { metric, ...baselineBand(buckets, times, step) };
       }
       return { entity_type: q.entity_type, entity: entity || null, from: new Date(from).toISOString(), to: new Date(to).toISOString(), step_sec: step, t: times, series, baselines };
@@ -267,15 +189,8 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store; /** limitsC
     async (req) => {
       const q = req.query;
       const { from, to } = rangeOf(q);
-      const d = TOP_DIMENSIONS[q.dimension as keyof typeof TOP_DIMENSIONS];
-      const got = await rows<Record<string, string | number>>(
-        `SELECT ${d.key} AS key, sum(requests) AS requests, sum(failures) AS failures${d.extra ? `, ${d.extra}` : ''}
-         FROM ${db}.${d.table}
-         WHERE minute >= toDateTime({from:UInt32}) AND minute < toDateTime({to:UInt32})
-         GROUP BY ${d.group} ORDER BY ${q.by === 'failures' ? 'failures' : 'requests'} DESC, ${d.group} LIMIT {limit:UInt32}`,
-        { from: secs(from), to: secs(to), limit: q.limit },
-      );
-      return { dimension: q.dimension, from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows: got.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'key' || k === 'country' ? String(v) : Number(v)]))) };
+      const rows = await limited(() => queries.top(q.dimension as TopDimension, q.by, from, to, q.limit));
+      return { dimension: q.dimension, from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows };
     },
   );
 
@@ -306,22 +221,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox<{ store: Store; /** limitsC
       const q = req.query;
       const { from, to } = rangeOf(q, 7 * 86_400_000);
       const entity = checkEntity(q.entity_type, q.entity);
-      const where = `event_time >= toDateTime64({from:UInt32}, 3) AND event_time < toDateTime64({to:UInt32}, 3) AND ${EVENT_WHERE[q.entity_type]}`;
-      const params = { entity, from: secs(from), to: secs(to), limit: q.limit };
-      const events = await rows<Record<string, string | number>>(
-        `SELECT toString(event_time) AS at, gateway, method, path, route, status, latency_ms, IPv6NumToString(client_ip) AS ip, principal_type, principal_id, auth_outcome, country, city, asn, as_org, user_agent
-         FROM ${db}.events WHERE ${where} ORDER BY event_time DESC LIMIT {limit:UInt32}`,
-        params,
-      );
-      const countries = await rows<{ country: string; city: string; requests: string; lat: number | null; lon: number | null }>(
-        `SELECT country, city, count() AS requests, any(e.lat) AS lat, any(e.lon) AS lon FROM ${db}.events AS e WHERE ${where} GROUP BY country, city ORDER BY requests DESC LIMIT 50`,
-        params,
-      );
-      return {
-        // (aliases that differ from the columns: an alias named like a column would shadow it in WHERE)
-        events: events.map(({ at, ip, ...e }) => ({ ...e, event_time: String(at), status: Number(e.status), latency_ms: Number(e.latency_ms), asn: Number(e.asn), client_ip: String(ip).replace(/^::ffff:/, '') })) as never,
-        countries: countries.map((c) => ({ ...c, requests: Number(c.requests) })),
-      };
+      return limited(() => queries.entityEvents(q.entity_type, entity, from, to, q.limit));
     },
   );
 };

@@ -16,7 +16,7 @@
  * text).
  */
 import { LRUCache } from 'lru-cache';
-import type { Store } from '../../shared/clickhouse.js';
+import type { Store } from '../../storage/clickhouse.js';
 import { errorMessage } from '../../shared/errors.js';
 import { ROLLUPS } from '../../../schemas/rollups.js';
 import { AstDumpError, parseAstDump } from './ast-dump.js';

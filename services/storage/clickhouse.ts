@@ -241,6 +241,11 @@ function createReadOnlyPool(open: () => Promise<ClickHouseClient>, size: number)
  */
 const QUIET = { level: ClickHouseLogLevel.OFF };
 
+/** Answers once the engine answers a query (readiness checks). */
+export async function ping(store: Store): Promise<void> {
+  await (await store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
+}
+
 export async function openStore(config: Config): Promise<Store> {
   const db = config.clickhouse.database;
   if (config.clickhouse.url) {
