@@ -16,7 +16,13 @@
  *   with backoff; one that refuses for good (4xx, a private address) is dead-lettered at once.
  * The one window left is a crash after the receiver answered 2xx and before `sent` was
  * written: that delivery is repeated, with the same X-Gatewatch-Delivery id, so a receiver can
- * drop it.
+ * drop it (each chunk of a round is recorded as soon as it is answered, so at most a chunk).
+ *
+ * This file keeps the state and does the I/O; the decisions are parts without I/O, each tested
+ * alone: what is due (discovery.ts), what is held back and how due notifications become
+ * messages within rate limits (notification-policy.ts), what an attempt's outcome means for
+ * alerts and digests alike (attempt.ts, retry-policy.ts), and when digests are due
+ * (digest-schedule.ts). The store's side is storage/notification-repo.ts.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -31,7 +37,9 @@ import { createIncidentStore, type IncidentStore, type IncidentView } from '../s
 import type { IncidentNotice } from './webhook-payload.js';
 import type { Lease } from '../storage/lease.js';
 import { createNotificationRepo, toCursor, type Delivery } from '../storage/notification-repo.js';
-import { isRetriable, retryDelayMs, type AttemptOutcome } from './retry-policy.js';
+import { settle, timedAttempt, type TimedOutcome } from './attempt.js';
+import { dueDigests } from './digest-schedule.js';
+import { channelWants, dueAt, newNotifications, worthReading } from './discovery.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
 import { decide, rateLimit } from './notification-policy.js';
@@ -61,14 +69,7 @@ const PARALLEL = 16;
 
 const chTime = toCursor;
 
-export function channelWants(channel: Channel, alert: Alert, opts: { digest?: boolean } = {}): boolean {
-  if (channel.enabled === false) return false;
-  // a digest-only e-mail channel gets no message per alert
-  if (!opts.digest && channel.type === 'email' && channel.digest?.only) return false;
-  if (channel.minSeverity && SEVERITIES.indexOf(alert.severity as Severity) < SEVERITIES.indexOf(channel.minSeverity)) return false;
-  if (channel.detectors && !channel.detectors.includes(alert.detector)) return false;
-  return true;
-}
+export { channelWants } from './discovery.js';
 
 export interface NotifierDeps {
   config: Config;
@@ -224,25 +225,22 @@ export function createNotifier(deps: NotifierDeps) {
     fullPage = rows.length === 5000;
     if (rows.length === 0) return;
     await learnIncidents(rows.map((r) => r.id));
-    const fresh = rows.filter((r) => channels.some((c) => mine(r.id, c.name) && !seen(keyOf(r.id, c.name))));
+    const ctx = {
+      now: now(),
+      mine,
+      seen: (id: string, channel: string) => seen(keyOf(id, channel)),
+      since: (channel: string) => channelSince.get(channel),
+      // an incident (or entity) notified lately waits for the group interval: its next alerts go out together
+      heldUntil: (alert: Alert, channel: Channel) => {
+        const last = groupInterval ? lastSent.get(groupKey({ id: alert.id, alert, channel } as Notification)) : undefined;
+        return last === undefined ? undefined : last + groupInterval;
+      },
+    };
+    const fresh = worthReading(rows, channels, ctx);
     if (fresh.length) {
-      const byId = new Map((await deps.alerts.byIds(fresh.map((r) => r.id))).map((a) => [a.id, a]));
-      const created: Notification[] = [];
-      for (const r of fresh) {
-        const alert = byId.get(r.id);
-        if (!alert) continue;
-        for (const channel of channels) {
-          const key = keyOf(alert.id, channel.name);
-          if (!mine(alert.id, channel.name) || seen(key) || !channelWants(channel, alert)) continue;
-          if (r.updated < (channelSince.get(channel.name) ?? '')) continue;
-          const n: Notification = { id: alert.id, alert, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' };
-          // an incident (or entity) notified lately waits for the group interval: its next alerts go out together
-          const last = lastSent.get(groupKey(n));
-          if (groupInterval && last !== undefined && last + groupInterval > now()) n.nextAt = last + groupInterval;
-          known.set(key, n);
-          created.push(n);
-        }
-      }
+      const byId = new Map((await deps.alerts.byIds(fresh)).map((a) => [a.id, a]));
+      const created: Notification[] = newNotifications(rows, byId, channels, ctx).map(({ alert, channel, nextAt }) => ({ id: alert.id, alert, channel, status: 'pending', attempts: 0, nextAt, lastError: '' }));
+      for (const n of created) known.set(keyOf(n.id, n.channel.name), n);
       await persist(created);
     }
     const last = rows[rows.length - 1]!.updated;
@@ -255,27 +253,22 @@ export function createNotifier(deps: NotifierDeps) {
     const started = now();
     const channel = ns[0]!.channel;
     const id = ns.length === 1 ? `${ns[0]!.id}:${channel.name}` : `group-${createHash('sha256').update(ns.map((n) => n.id).sort().join(',')).digest('hex').slice(0, 24)}:${channel.name}`;
-    let outcome: AttemptOutcome & { latencyMs: number };
-    try {
-      outcome = await send(channel, ns.flatMap((n) => (n.alert ? [n.alert] : [])), config.notify.dashboardUrl, id, reason, notice);
-    } catch (err) {
-      outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
-    }
+    const outcome = await timedAttempt(() => send(channel, ns.flatMap((n) => (n.alert ? [n.alert] : [])), config.notify.dashboardUrl, id, reason, notice), now);
     const attempts = Math.max(...ns.map((n) => n.attempts));
-    const final = outcome.ok ? 'sent' : !isRetriable(outcome) || attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
-    const retryAt = final === 'retry' ? now() + retryDelayMs(attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs }) : 0;
+    const settled = settle(outcome, attempts, config.notify, now());
+    const final = settled.final;
     if (outcome.ok) sentAt(channel.name).push(now());
     for (const n of ns) {
-      if (outcome.ok) {
+      if (settled.final === 'sent') {
         n.status = 'sent';
         n.lastError = '';
         lastSent.set(groupKey(n), now());
-      } else if (final === 'dead') {
+      } else if (settled.final === 'dead') {
         n.status = 'dead';
-        n.lastError = outcome.error;
+        n.lastError = settled.error;
       } else {
-        n.lastError = outcome.error;
-        n.nextAt = retryAt;
+        n.lastError = settled.error;
+        n.nextAt = settled.retryAt;
       }
     }
     if (final === 'dead' && !outcome.ok) log.warn({ notifications: ns.map((n) => n.id), channel: channel.name, attempts, error: outcome.error }, 'delivery dead-lettered');
@@ -396,35 +389,26 @@ export function createNotifier(deps: NotifierDeps) {
 
   /** Each digest channel's last complete period, once: sent, retried like a notification, or skipped when empty. */
   async function digests(): Promise<void> {
-    for (const c of channels) {
-      if (c.type !== 'email' || !c.digest || c.enabled === false) continue;
-      const period = c.digest.everyMin * 60_000;
-      const to = Math.floor(now() / period) * period;
-      const from = to - period;
-      const id = `digest-${new Date(from).toISOString()}`;
-      const key = `${id}\0${c.name}`;
-      if (!mine(id, c.name) || settledBefore.has(key)) continue;
+    for (const { channel: c, id, from, to } of dueDigests(channels, now(), { mine, settled: (id, channel) => settledBefore.has(keyOf(id, channel)) })) {
+      const key = keyOf(id, c.name);
       const st = digestState.get(key) ?? { status: 'pending' as Status, attempts: 0, nextAt: now() };
       if (st.status !== 'pending' || st.nextAt > now()) continue;
       digestState.set(key, st);
       const d = await buildDigest(c, from, to);
       const started = now();
-      let outcome: AttemptOutcome & { latencyMs: number };
+      let outcome: TimedOutcome;
       let final: Status | 'retry';
       if (d.total === 0 && !c.digest.sendEmpty) {
         outcome = { ok: false, error: 'no alert in the period: nothing sent', permanent: true, latencyMs: 0 };
         final = 'suppressed';
       } else {
         st.attempts++;
-        try {
-          outcome = await sendDigest(c, d, config.notify.dashboardUrl, `${id}:${c.name}`);
-        } catch (err) {
-          outcome = { ok: false, error: errorMessage(err), latencyMs: now() - started };
-        }
-        final = outcome.ok ? 'sent' : !isRetriable(outcome) || st.attempts >= config.notify.maxAttempts ? 'dead' : 'retry';
+        outcome = await timedAttempt(() => sendDigest(c, d, config.notify.dashboardUrl, `${id}:${c.name}`), now);
+        const settled = settle(outcome, st.attempts, config.notify, now());
+        final = settled.final;
+        if (settled.final === 'retry') st.nextAt = settled.retryAt;
       }
-      if (final === 'retry') st.nextAt = now() + retryDelayMs(st.attempts, outcome, { baseMs: config.notify.backoffBaseMs, maxMs: config.notify.backoffMaxMs });
-      else st.status = final;
+      if (final !== 'retry') st.status = final;
       const error = outcome.ok ? '' : outcome.error.slice(0, 2000);
       if (final !== 'suppressed') await repo.recordDeliveries([{ at: started, id, channel: c.name, attempt: st.attempts, outcome: final, httpStatus: outcome.status ?? 0, latencyMs: outcome.latencyMs, error }]);
       await repo.save([{ id, channel: c.name, status: st.status, attempts: st.attempts, nextAt: st.nextAt, lastError: error }]);
@@ -459,7 +443,7 @@ export function createNotifier(deps: NotifierDeps) {
       if (!loaded) await load();
       // (with no channel too: the cursor moves on, so a channel added later starts from now)
       await discover();
-      const due = [...known.values()].filter((n) => n.status === 'pending' && n.nextAt <= now());
+      const due = dueAt(known.values(), now());
       const byChannel = new Map<string, Notification[]>();
       for (const n of due) byChannel.set(n.channel.name, [...(byChannel.get(n.channel.name) ?? []), n]);
       const silences = due.length ? await silenceStore.list({ all: true }) : [];

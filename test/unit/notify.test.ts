@@ -3,7 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import { isRetriable, parseRetryAfter, retryDelayMs } from '../../services/notify/retry-policy.js';
 import { signWebhook, verifyWebhook } from '../../services/notify/webhook-signature.js';
 import { BlockedAddressError, connectGuarded, guardedLookup, isPublicAddress, literalRefusal } from '../../services/notify/ssrf-guard.js';
-import { channelWants } from '../../services/notify/notifier.js';
+import { channelWants } from '../../services/notify/discovery.js';
 import { incidentWebhookBody, webhookBody } from '../../services/notify/webhook-payload.js';
 import type { Alert } from '../../schemas/alert-schema.js';
 import type { WebhookChannel } from '../../schemas/notify-config-schema.js';
