@@ -3,7 +3,6 @@ import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js
 import { createSilenceStore } from '../storage/silence-store.js';
 import { ping } from '../storage/clickhouse.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
-import type { Notifier } from '../notify/notifier.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../shared/runtime.js';
@@ -40,7 +39,7 @@ async function bootstrapKeys(rt: Runtime, keys: ApiKeyStore): Promise<void> {
   }
 }
 
-export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: KafkaIngestWorker, runner?: DetectionRunner, notifier?: Notifier): Promise<App> {
+export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: KafkaIngestWorker, runner?: DetectionRunner): Promise<App> {
   const { config, store, log, metrics } = rt;
   const keys = new ApiKeyStore(store);
   await bootstrapKeys(rt, keys);
@@ -51,7 +50,7 @@ export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: 
     },
   ];
   if (worker) readiness.push({ name: 'kafka', check: async () => worker.checkReady() });
-  const app = await buildApp({ config, store, keys, audit: createAuditLog(store), ingest, metrics, log, readiness, alerts: createClickHouseAlertStore(store), silences: createSilenceStore(store), ...(runner ? { runner } : {}), ...(notifier ? { notifier } : {}) });
+  const app = await buildApp({ config, store, keys, audit: createAuditLog(store), ingest, metrics, log, readiness, alerts: createClickHouseAlertStore(store), silences: createSilenceStore(store), ...(runner ? { runner } : {}) });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

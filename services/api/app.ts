@@ -32,7 +32,6 @@ import { channelRoutes } from './routes/channel-routes.js';
 import { createChannelStore, type ChannelStore } from '../storage/channel-store.js';
 import { deliver as realDeliver, type Deliver } from '../notify/deliver.js';
 import { fingerprintKey } from '../ingest/build-pipeline.js';
-import type { Notifier } from '../notify/notifier.js';
 import type { SilenceStore } from '../storage/silence-store.js';
 import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../detect/detection-runner.js';
@@ -54,7 +53,6 @@ export interface ApiDeps {
   alerts: AlertStore;
   runner?: DetectionRunner;
   silences: SilenceStore;
-  notifier?: Notifier;
   /** notification channels (default: the config file's plus those stored through the API) */
   channels?: ChannelStore;
   /** how a channel test is sent (default: for real) */
@@ -147,7 +145,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });
-  await app.register(notificationRoutes, { store: deps.store, audit: deps.audit, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
+  await app.register(notificationRoutes, { store: deps.store, audit: deps.audit });
   await app.register(seriesRoutes, { store: deps.store, limits: limitsClause(deps.config.api) });
   const incidents = deps.incidents ?? createIncidentStore(deps.store, deps.alerts);
   const channels = deps.channels ?? createChannelStore({ store: deps.store, configChannels: deps.config.notify.channels, fingerprintKey: fingerprintKey(deps.config, deps.log), log: deps.log });

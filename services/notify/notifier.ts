@@ -38,7 +38,7 @@ import type { IncidentNotice } from './webhook-payload.js';
 import type { Lease } from '../storage/lease.js';
 import { createNotificationRepo, toCursor, type Delivery } from '../storage/notification-repo.js';
 import { settle, timedAttempt, type TimedOutcome } from './attempt.js';
-import { dueDigests } from './digest-schedule.js';
+import { dueDigests, type DigestPeriod } from './digest-schedule.js';
 import { channelWants, dueAt, newNotifications, worthReading } from './discovery.js';
 import { deliver as realDeliver, type Deliver } from './deliver.js';
 import { silenceMatches, type Silence } from './silence-matcher.js';
@@ -389,7 +389,9 @@ export function createNotifier(deps: NotifierDeps) {
 
   /** Each digest channel's last complete period, once: sent, retried like a notification, or skipped when empty. */
   async function digests(): Promise<void> {
-    for (const { channel: c, id, from, to } of dueDigests(channels, now(), { mine, settled: (id, channel) => settledBefore.has(keyOf(id, channel)) })) {
+    const due = dueDigests(channels, now(), { mine, settled: (id, channel) => settledBefore.has(keyOf(id, channel)) });
+    for (const p of requeuedDigests.values()) if (!due.some((d) => d.id === p.id && d.channel.name === p.channel.name)) due.push(p);
+    for (const { channel: c, id, from, to } of due) {
       const key = keyOf(id, c.name);
       const st = digestState.get(key) ?? { status: 'pending' as Status, attempts: 0, nextAt: now() };
       if (st.status !== 'pending' || st.nextAt > now()) continue;
@@ -414,9 +416,49 @@ export function createNotifier(deps: NotifierDeps) {
       await repo.save([{ id, channel: c.name, status: st.status, attempts: st.attempts, nextAt: st.nextAt, lastError: error }]);
       if (st.status !== 'pending') {
         digestState.delete(key);
+        requeuedDigests.delete(key);
         settledBefore.set(key, { status: st.status, attempts: st.attempts, lastError: error });
       }
       if (final === 'dead') log.warn({ channel: c.name, digest: id, error }, 'digest dead-lettered');
+    }
+  }
+
+  /** a dead-lettered digest sent again: its period, until it settles (digests otherwise only look at the last period) */
+  const requeuedDigests = new Map<string, DigestPeriod>();
+  /** how far pending states written by others (a person's requeue) have been read: a version, wall-clock µs */
+  let requeueCursor = 0;
+
+  /**
+   * Notifications someone made pending again in the store (a requeue through the API, in any
+   * process) become pending here. (10 s read again before the cursor: the writer's clock is not
+   * ours; one already pending here is left as it is.)
+   */
+  async function requeued(): Promise<void> {
+    const rows = await repo.pendingSince(requeueCursor - 10_000_000, 1000);
+    if (!rows.length) return;
+    await learnIncidents(rows.map((r) => r.id).filter((id) => !id.startsWith(RESOLVED) && !id.startsWith('digest-')));
+    const alertIds = rows.map((r) => r.id).filter((id) => !id.startsWith(RESOLVED) && !id.startsWith('digest-'));
+    const alerts = new Map((alertIds.length ? await deps.alerts.byIds([...new Set(alertIds)]) : []).map((a) => [a.id, a]));
+    for (const r of rows) {
+      requeueCursor = Math.max(requeueCursor, r.version);
+      const key = keyOf(r.id, r.channel);
+      if (known.get(key)?.status === 'pending' || digestState.get(key)?.status === 'pending' || !mine(r.id, r.channel)) continue;
+      const channel = channels.find((c) => c.name === r.channel);
+      if (!channel) continue;
+      const state = { channel, status: 'pending' as Status, attempts: r.attempts, nextAt: r.nextAt, lastError: r.lastError };
+      if (r.id.startsWith('digest-')) {
+        const from = Date.parse(r.id.slice('digest-'.length));
+        if (channel.type !== 'email' || !channel.digest || Number.isNaN(from)) continue;
+        requeuedDigests.set(key, { channel: channel as DigestPeriod['channel'], id: r.id, from, to: from + channel.digest.everyMin * 60_000 });
+        digestState.set(key, { status: 'pending', attempts: r.attempts, nextAt: r.nextAt });
+      } else if (r.id.startsWith(RESOLVED)) known.set(key, { id: r.id, incident: ownerOf(r.id), ...state });
+      else {
+        const alert = alerts.get(r.id);
+        if (!alert) continue;
+        known.set(key, { id: r.id, alert, ...state });
+      }
+      settledBefore.delete(key);
+      log.info({ notification: r.id, channel: r.channel }, 'notification requeued: sending it again');
     }
   }
 
@@ -435,12 +477,18 @@ export function createNotifier(deps: NotifierDeps) {
           known.clear();
           settledBefore.clear();
           digestState.clear();
+          requeuedDigests.clear();
         }
         holding = held;
         if (!held) return;
       }
       await refreshChannels();
-      if (!loaded) await load();
+      if (!loaded) {
+        // (what was pending before this point is read by load itself)
+        requeueCursor = now() * 1000;
+        await load();
+      }
+      await requeued();
       // (with no channel too: the cursor moves on, so a channel added later starts from now)
       await discover();
       const due = dueAt(known.values(), now());
@@ -478,35 +526,11 @@ export function createNotifier(deps: NotifierDeps) {
       await running;
     },
     /**
-     * A dead-lettered notification goes back to pending, attempts reset (the receiver is fixed).
-     * Returns false when there is no such dead notification.
+     * A dead-lettered notification goes back to pending, attempts reset (the receiver is fixed):
+     * written to the store, so any process may do it (the API, a standby); the process holding
+     * the lease picks it up on its next round. False when there is no such dead notification.
      */
-    async requeue(alertId: string, channelName: string): Promise<boolean> {
-      await refreshChannels();
-      if (!alertId.startsWith(RESOLVED)) await learnIncidents([alertId]);
-      if (!mine(alertId, channelName)) return false;
-      const key = keyOf(alertId, channelName);
-      let n = known.get(key);
-      if (!n && settledBefore.get(key)?.status === 'dead') {
-        const channel = channels.find((c) => c.name === channelName);
-        if (!channel) return false;
-        if (alertId.startsWith(RESOLVED)) n = { id: alertId, incident: ownerOf(alertId), channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
-        else {
-          const [alert] = await deps.alerts.byIds([alertId]);
-          if (!alert) return false;
-          n = { id: alertId, alert, channel, status: 'dead', attempts: 0, nextAt: now(), lastError: '' };
-        }
-        settledBefore.delete(key);
-        known.set(key, n);
-      }
-      if (!n || n.status !== 'dead') return false;
-      n.status = 'pending';
-      n.attempts = 0;
-      n.nextAt = now();
-      n.lastError = '';
-      await persist([n]);
-      return true;
-    },
+    requeue: (alertId: string, channelName: string): Promise<boolean> => repo.requeue(alertId, channelName),
     /** state of one notification, for tests and the API */
     state: (id: string, channel: string) => known.get(keyOf(id, channel)) ?? settledBefore.get(keyOf(id, channel)),
   };

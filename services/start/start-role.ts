@@ -20,8 +20,8 @@ export async function startAll(config: Config, opts: { signals?: boolean } = {})
   try {
     const ingest = await startIngestRole(rt, { runWorker: true });
     const detect = startDetectRole(rt);
-    const notifier = startNotifyRole(rt);
-    await startApiRole(rt, ingest.gateway, ingest.worker, detect.runner, notifier);
+    startNotifyRole(rt);
+    await startApiRole(rt, ingest.gateway, ingest.worker, detect.runner);
     return { rt, ingest: ingest.gateway, detect: detect.runner };
   } catch (err) {
     await rt.close();

@@ -48,13 +48,44 @@ export function createNotificationRepo(store: Store, now: () => number = Date.no
   // versions increase within a process and across restarts (wall-clock microseconds)
   let version = 0;
 
-  return {
+  const repo = {
     /** every notification's current state (a restart resumes from them) */
     async all(): Promise<StoredNotification[]> {
       const list = await rows<{ alert_id: string; channel: string; status: NotificationStatus; attempts: number | string; next_at: number | string; last_error: string; updated: string }>(
         `SELECT alert_id, channel, status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated FROM ${db}.notifications FINAL`,
       );
       return list.map((r) => ({ id: r.alert_id, channel: r.channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error, updated: r.updated }));
+    },
+
+    /** one notification's current state */
+    async get(id: string, channel: string): Promise<StoredNotification | undefined> {
+      const [r] = await rows<{ status: NotificationStatus; attempts: number | string; next_at: number | string; last_error: string; updated: string }>(
+        `SELECT status, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated FROM ${db}.notifications FINAL WHERE alert_id = {id:String} AND channel = {channel:String}`,
+        { id, channel },
+      );
+      return r ? { id, channel, status: r.status, attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error, updated: r.updated } : undefined;
+    },
+
+    /**
+     * A dead-lettered notification made pending again (a person fixed the receiver): attempts
+     * start over; the notifier holding the lease picks it up within a round. False when its
+     * current state is not `dead`.
+     */
+    async requeue(id: string, channel: string): Promise<boolean> {
+      const current = await repo.get(id, channel);
+      if (current?.status !== 'dead') return false;
+      await repo.save([{ id, channel, status: 'pending', attempts: 0, nextAt: now(), lastError: '' }]);
+      return true;
+    },
+
+    /** notifications whose current state is pending and was written after version `from` (wall-clock µs), oldest first, with their versions */
+    async pendingSince(from: number, limit: number): Promise<Array<StoredNotification & { version: number }>> {
+      const list = await rows<{ alert_id: string; channel: string; attempts: number | string; next_at: number | string; last_error: string; updated: string; version: number | string }>(
+        `SELECT alert_id, toString(channel) AS channel, attempts, toUnixTimestamp64Milli(next_at) AS next_at, last_error, toString(updated_at) AS updated, version
+           FROM ${db}.notifications FINAL WHERE version > {from:UInt64} AND status = 'pending' ORDER BY version LIMIT {limit:UInt32}`,
+        { from: Math.max(0, Math.floor(from)), limit },
+      );
+      return list.map((r) => ({ id: r.alert_id, channel: r.channel, status: 'pending', attempts: Number(r.attempts), nextAt: Number(r.next_at), lastError: r.last_error, updated: r.updated, version: Number(r.version) }));
     },
 
     /** the newest states first, optionally of one status (the dead letters: `dead`) */
@@ -118,6 +149,7 @@ export function createNotificationRepo(store: Store, now: () => number = Date.no
       return rows<{ id: string; alert_ids: string[] }>(`SELECT id, alert_ids FROM ${db}.incidents FINAL WHERE merged_into = '' AND hasAny(alert_ids, {ids:Array(String)})`, { ids });
     },
   };
+  return repo;
 }
 
 export type NotificationRepo = ReturnType<typeof createNotificationRepo>;

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
+import { createNotificationRepo } from '../../services/storage/notification-repo.js';
 import { createNotifier } from '../../services/notify/notifier.js';
 import { verifyWebhook } from '../../services/notify/webhook-signature.js';
 import type { Alert } from '../../schemas/alert-schema.js';
@@ -347,14 +348,22 @@ describe('dead letters', () => {
     }, (s) => s === 'dead', { what: 'dead-lettered' });
     expect(await notifier.requeue('dl-1', 'no-such-channel')).toBe(false);
     recovered = true;
-    // a restarted notifier can requeue what an earlier one dead-lettered
+    // a requeue written by another process (the API's, which runs no notifier) reaches a
+    // notifier that is already running, restarted since the notification died
     const later = createNotifier({ config: rt.config, store: rt.store, alerts, log: silentLog });
     await later.tick();
-    expect(await later.requeue('dl-1', 'recovering')).toBe(true);
+    expect(later.state('dl-1', 'recovering')?.status).toBe('dead');
+    const api = createNotificationRepo(rt.store);
+    expect(await api.requeue('dl-1', 'recovering')).toBe(true);
     await waitFor(async () => {
       await later.tick();
       return later.state('dl-1', 'recovering')?.status;
     }, (s) => s === 'sent', { what: 'sent after requeue' });
+    expect(later.state('dl-1', 'recovering')).toMatchObject({ status: 'sent', attempts: 1 });
+    // sent now: nothing to requeue, and a round later it is not sent again
+    expect(await api.requeue('dl-1', 'recovering')).toBe(false);
+    expect(await later.requeue('dl-1', 'recovering')).toBe(false);
+    await later.tick();
     expect(later.state('dl-1', 'recovering')).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });

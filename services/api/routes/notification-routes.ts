@@ -1,15 +1,18 @@
-/** Notifications over HTTP: their states (viewer), and a dead-lettered one sent again (admin). */
+/**
+ * Notifications over HTTP: their states (viewer), and a dead-lettered one sent again (admin):
+ * the requeue is written to the store, so it works from any process; the notifier holding the
+ * lease sends it on its next round.
+ */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../storage/clickhouse.js';
-import type { Notifier } from '../../notify/notifier.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../../storage/audit-log.js';
 import { createNotificationRepo } from '../../storage/notification-repo.js';
 
 const Row = Type.Object({ alert_id: Type.String(), channel: Type.String(), status: Type.String(), attempts: Type.Integer(), last_error: Type.String(), updated_at: Type.String() });
 
-export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notifier?: Notifier; audit: AuditLog }> = async (app, opts) => {
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; audit: AuditLog }> = async (app, opts) => {
   const repo = createNotificationRepo(opts.store);
   app.get(
     '/v1/notifications',
@@ -41,8 +44,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ store: Store; notif
       },
     },
     async (req, reply) => {
-      if (!opts.notifier) throw new HttpError(409, 'the notifier does not run in this process', 'notify_disabled');
-      const ok = await opts.notifier.requeue(req.body.alert_id, req.body.channel);
+      const ok = await repo.requeue(req.body.alert_id, req.body.channel);
       const who = req.principal!;
       await opts.audit.record({ key_id: who.id, role: who.role, action: 'notification.retry', target: `${req.body.alert_id}:${req.body.channel}`, detail: '', outcome: ok ? 'ok' : 'refused' });
       if (!ok) throw new HttpError(404, `no dead-lettered notification of alert ${req.body.alert_id} on channel ${req.body.channel}`, 'not_found');
