@@ -7,7 +7,7 @@
  */
 import cron from 'node-cron';
 import type { Runtime } from '../shared/runtime.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, StandbyError } from '../shared/errors.js';
 import { createLease } from '../storage/lease.js';
 import { createClickHouseAlertStore } from '../storage/clickhouse-alert-store.js';
 import { createDetectionRunner, type DetectionRunner } from './detection-runner.js';
@@ -38,6 +38,15 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
   let running: Promise<unknown> = Promise.resolve();
   let holding = false;
   const lease = createLease(rt.store, 'detect', { ttlMs: config.detect.leaseSec * 1000, log: log.child({ component: 'detect' }) });
+  /** runs `fn` holding the lease, renewed while it runs (a long cycle catching up after an outage, a range scored on request) */
+  const leased = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const renew = setInterval(() => void lease.hold().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not renew the detect lease')), Math.max(1000, (config.detect.leaseSec * 1000) / 3));
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+    }
+  };
   const task = cron.schedule(
     cycleCron(config.detect.cycleSec),
     async () => {
@@ -47,13 +56,7 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
         if (held && !holding) alerts.forget();
         holding = held;
         if (!held) return;
-        // a long cycle (catching up after an outage) keeps the lease: renewed while it runs
-        const renew = setInterval(() => void lease.hold().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not renew the detect lease')), Math.max(1000, (config.detect.leaseSec * 1000) / 3));
-        try {
-          await runner.cycle();
-        } finally {
-          clearInterval(renew);
-        }
+        await leased(() => runner.cycle());
       })().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'detection cycle failed'));
       await running;
     },
@@ -76,5 +79,14 @@ export function startDetectRole(rt: Runtime, opts: { schedule?: boolean } = {}):
     await running;
     await lease.release().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not release the detect lease: a standby takes over when it expires'));
   });
-  return { runner };
+  // a range scored on request (the API's /v1/detect/score) runs where the cycles run: in the
+  // process holding the lease; a standby says so instead of scoring beside the holder
+  const scoreRange: DetectionRunner['scoreRange'] = async (range, only) => {
+    const held = await lease.hold();
+    if (held && !holding) alerts.forget();
+    holding = held;
+    if (!held) throw new StandbyError('detection runs in another process (the one holding the detect lease): score the range there, or stop it');
+    return leased(() => runner.scoreRange(range, only));
+  };
+  return { runner: { ...runner, scoreRange } };
 }

@@ -24,6 +24,13 @@ export class StoreUnavailableError extends GatewatchError {
   }
 }
 
+/** Work that runs in one process at a time (a lease holder's) was asked of a process that stands by. */
+export class StandbyError extends GatewatchError {
+  constructor(message: string) {
+    super('StandbyError', message, { retriable: true });
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

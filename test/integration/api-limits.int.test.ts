@@ -12,6 +12,7 @@ import { buildApp, type App } from '../../services/api/app.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createSilenceStore } from '../../services/storage/silence-store.js';
 import { createDetectionRunner } from '../../services/detect/detection-runner.js';
+import { startDetectRole } from '../../services/detect/detect-role.js';
 import { silentLog, testConfig } from './helpers.js';
 
 let rt: Runtime;
@@ -76,5 +77,28 @@ describe('POST /v1/detect/score', () => {
     expect(busy.json()).toMatchObject({ code: 'detect_busy' });
     // and once it is done the next one runs
     expect((await post()).statusCode).toBe(200);
+  }, 120_000);
+});
+
+describe('POST /v1/detect/score beside another detect process', () => {
+  it('scores in the process holding the detect lease, and a standby says where detection runs (409) instead of scoring beside it', async () => {
+    // two detect roles on one store, as two processes would be (cycles an hour apart: they do not run here)
+    const config = { ...rt.config, detect: { ...rt.config.detect, cycleSec: 3600 } };
+    const holder = startDetectRole({ ...rt, config });
+    const standby = startDetectRole({ ...rt, config });
+    const range = { from: Date.now() - 2 * 3_600_000, to: Date.now() - 3_600_000 };
+    await expect(holder.runner.scoreRange(range)).resolves.toMatchObject({ failed: [] });
+    await expect(standby.runner.scoreRange(range)).rejects.toThrow(/detection runs in another process/);
+    const keys = new ApiKeyStore(rt.store);
+    const key = (await keys.create('standby analyst', 'analyst')).key;
+    const gateway = (await startIngestRole(rt, { runWorker: false })).gateway;
+    const standbyApp = await buildApp({ config, store: rt.store, keys, audit: createAuditLog(rt.store), ingest: gateway, metrics: rt.metrics, log: silentLog, readiness: [], alerts: createClickHouseAlertStore(rt.store), silences: createSilenceStore(rt.store), runner: standby.runner });
+    try {
+      const res = await standbyApp.inject({ method: 'POST', url: '/v1/detect/score', headers: { authorization: `Bearer ${key}` }, payload: { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() } });
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'detect_standby' });
+    } finally {
+      await standbyApp.close();
+    }
   }, 120_000);
 });

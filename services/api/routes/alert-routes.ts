@@ -10,6 +10,7 @@ import type { AlertStore } from '../../storage/clickhouse-alert-store.js';
 import type { DetectionRunner } from '../../detect/detection-runner.js';
 import { HttpError } from '../auth.js';
 import type { AuditLog } from '../../storage/audit-log.js';
+import { StandbyError } from '../../shared/errors.js';
 
 const MINUTE = 60_000;
 
@@ -144,6 +145,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts: AlertStore; runner
       let r;
       try {
         r = await opts.runner.scoreRange({ from, to });
+      } catch (err) {
+        if (err instanceof StandbyError) throw new HttpError(409, err.message, 'detect_standby');
+        throw err;
       } finally {
         scoring--;
       }
