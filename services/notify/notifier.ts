@@ -36,7 +36,7 @@ import type { AlertStore } from '../storage/clickhouse-alert-store.js';
 import { createIncidentStore, type IncidentStore, type IncidentView } from '../storage/incident-store.js';
 import type { IncidentNotice } from './webhook-payload.js';
 import type { Lease } from '../storage/lease.js';
-import { createNotificationRepo, toCursor, type Delivery } from '../storage/notification-repo.js';
+import { createNotificationRepo, cursorToMs, toCursor, type Delivery } from '../storage/notification-repo.js';
 import { settle, timedAttempt, type TimedOutcome } from './attempt.js';
 import { dueDigests, type DigestPeriod } from './digest-schedule.js';
 import { channelWants, dueAt, newNotifications, worthReading } from './discovery.js';
@@ -210,7 +210,7 @@ export function createNotifier(deps: NotifierDeps) {
     // on from this instance's own last notification
     cursor = rows.length ? rows.reduce((m, r) => (r.updated > m ? r.updated : m), '') : chTime(now() - 24 * 3_600_000);
     // resolutions of incidents from the same point on (the trail's versions are wall-clock microseconds)
-    trailCursor = Date.parse(`${cursor.replace(' ', 'T')}Z`) * 1000;
+    trailCursor = cursorToMs(cursor) * 1000;
     loaded = true;
   }
 

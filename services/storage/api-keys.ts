@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from './clickhouse.js';
+import { isoToCh as t } from './time.js';
 
 export const ROLES = ['ingest', 'viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -91,7 +92,6 @@ export class ApiKeyStore {
   }
 
   private async write(row: KeyRow): Promise<void> {
-    const t = (iso: string) => iso.slice(0, 23).replace('T', ' ');
     await this.store.client.insert({
       table: `${this.store.db}.api_keys`,
       values: [{ ...row, created_at: t(row.created_at), revoked_at: row.revoked_at ? t(row.revoked_at) : null, version: this.now() * 1000 + Math.floor(Math.random() * 1000) }],

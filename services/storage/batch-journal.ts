@@ -13,6 +13,7 @@
  */
 import type { Store } from './clickhouse.js';
 import { StoreUnavailableError, errorMessage } from '../shared/errors.js';
+import { microsToCh } from './time.js';
 
 export interface OffsetRange {
   first: bigint;
@@ -77,8 +78,7 @@ export function createClickHouseBatchJournal(store: Store): BatchJournal {
           })
         ).json<{ at: string | number }>();
         const at = Math.max(Date.now() * 1000, Number(row?.at ?? 0) + 1);
-        const text = `${new Date(Math.floor(at / 1000)).toISOString().slice(0, 19).replace('T', ' ')}.${String(at % 1_000_000).padStart(6, '0')}`;
-        await client.insert({ table: `${db}.ingest_claims`, values: [{ consumer_group: group, topic, partition, holder, claimed_at: text }], format: 'JSONEachRow' });
+        await client.insert({ table: `${db}.ingest_claims`, values: [{ consumer_group: group, topic, partition, holder, claimed_at: microsToCh(at) }], format: 'JSONEachRow' });
       } catch (err) {
         throw new StoreUnavailableError(`partition claim failed: ${errorMessage(err)}`, err);
       }

@@ -12,6 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { WebhookChannelSchema, EmailChannelSchema, type Channel } from '../../schemas/notify-config-schema.js';
 import type { Store } from './clickhouse.js';
+import { chToIso as iso, msToCh as ch } from './time.js';
 
 export const SECRET_MARK = '[REDACTED:secret]';
 
@@ -70,8 +71,6 @@ function sealer(fingerprintKey: string) {
   };
 }
 
-const ch = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
-const iso = (s: string) => new Date(`${s.replace(' ', 'T')}Z`).toISOString();
 
 export interface ChannelStore {
   /** config channels first, then stored ones by name */

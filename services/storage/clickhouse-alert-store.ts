@@ -14,6 +14,7 @@
 import type { Alert } from '../../schemas/alert-schema.js';
 import { entityKey } from '../../detectors/alert-builder.js';
 import type { Store } from './clickhouse.js';
+import { chToIso as toIso, isoToCh as toCh, msToCh } from './time.js';
 
 export interface AlertStore {
   /** the newest alert for a detector and entity, whatever its status (its status as this process last knew it: see `statuses`) */
@@ -91,8 +92,6 @@ interface AlertRow {
   last_seen: string;
 }
 
-const toIso = (ch: string) => new Date(`${ch.replace(' ', 'T')}Z`).toISOString();
-const toCh = (iso: string) => iso.slice(0, 23).replace('T', ' ');
 
 function fromRow(r: AlertRow): Alert {
   const parse = (s: string, fallback: unknown) => {
@@ -163,7 +162,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
     async save(alerts) {
       if (alerts.length === 0) return;
       const map = await load();
-      const at = toCh(new Date(now()).toISOString());
+      const at = msToCh(now());
       // versions increase within a process and across restarts (wall-clock microseconds)
       version = Math.max(version + 1, now() * 1000);
       await client.insert({
@@ -208,7 +207,7 @@ export function createClickHouseAlertStore(store: Store, now: () => number = Dat
       await client.insert({
         table: `${db}.alert_events`,
         format: 'JSONEachRow',
-        values: [{ alert_id: id, at: toCh(new Date(now()).toISOString()), actor, action, from_status: current.status, to_status: rule.to, comment: comment.slice(0, 2000), version }],
+        values: [{ alert_id: id, at: msToCh(now()), actor, action, from_status: current.status, to_status: rule.to, comment: comment.slice(0, 2000), version }],
       });
       const cached = latest?.get(entityKey(current.detector, current.entity));
       if (cached?.id === id) latest!.set(entityKey(current.detector, current.entity), { ...cached, status: rule.to });

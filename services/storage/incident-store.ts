@@ -14,6 +14,7 @@ import type { Alert } from '../../schemas/alert-schema.js';
 import type { Store } from './clickhouse.js';
 import type { AlertStore } from './clickhouse-alert-store.js';
 import { groupAlerts, incidentFor, type Incident } from '../detect/incident-grouping.js';
+import { chToIso as toIso, isoToCh as toCh, msToCh } from './time.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 /** what a person may do to an incident */
@@ -104,8 +105,6 @@ interface Row {
   last_event_ms: number | string;
 }
 
-const toCh = (iso: string) => iso.replace('T', ' ').replace('Z', '');
-const toIso = (ch: string) => `${ch.replace(' ', 'T')}${ch.includes('.') ? '' : '.000'}Z`;
 const EPOCH = '1970-01-01 00:00:00.000';
 
 function view(r: Row): IncidentView {
@@ -140,7 +139,7 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
       toString(i.first_seen) AS first_seen, toString(i.last_seen) AS last_seen, i.merged_into AS merged_into, ifNull(s.status, '') AS status,
       if(ifNull(s.until_raw, toDateTime64(0, 3, 'UTC')) > {now:DateTime64(3, 'UTC')}, toString(s.until_raw), '') AS silenced_until, ifNull(s.last_event_ms, 0) AS last_event_ms
     FROM (SELECT * FROM ${db}.incidents FINAL) AS i LEFT JOIN ${STATUS} AS s ON s.incident_id = i.id`;
-  const nowCh = () => toCh(new Date(now()).toISOString());
+  const nowCh = () => msToCh(now());
   let version = 0;
   const nextVersion = () => (version = Math.max(version + 1, now() * 1000));
 
@@ -186,7 +185,7 @@ export function createIncidentStore(store: Store, alerts: Pick<AlertStore, 'byId
         await rows<Row>(
           `${SELECT} WHERE i.merged_into = '' AND ifNull(s.status, '') != 'resolved'
              AND ((i.last_seen >= {earliest:DateTime64(3, 'UTC')} AND i.first_seen <= {latest:DateTime64(3, 'UTC')}) OR hasAny(i.alert_ids, {ids:Array(String)}))`,
-          { earliest: toCh(new Date(earliest).toISOString()), latest: toCh(new Date(latest).toISOString()), ids: changed.map((a) => a.id), now: nowCh() },
+          { earliest: msToCh(earliest), latest: msToCh(latest), ids: changed.map((a) => a.id), now: nowCh() },
         )
       ).map(view);
       const memberIds = [...new Set(open.flatMap((i) => i.alert_ids))];

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from './clickhouse.js';
+import { msToCh as toCh } from './time.js';
 
 export interface Lease {
   /** this process's name in the lease table */
@@ -25,7 +26,6 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-const toCh = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 /** how long concurrent writers are given to land before the read that decides */
 const SETTLE_MS = 150;
 

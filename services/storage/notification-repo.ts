@@ -7,6 +7,7 @@
  * ClickHouse's text form stays inside, except `updated`, an opaque cursor that sorts as time.
  */
 import type { Store } from './clickhouse.js';
+import { chToMs, msToCh } from './time.js';
 
 export type NotificationStatus = 'pending' | 'sent' | 'dead' | 'suppressed';
 
@@ -38,7 +39,9 @@ export interface Delivery {
 }
 
 /** epoch ms ⇄ the cursor form */
-export const toCursor = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+export const toCursor = msToCh;
+/** the cursor form ⇄ epoch ms */
+export const cursorToMs = chToMs;
 
 const MAX_ERROR = 2000;
 

@@ -2,9 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from './clickhouse.js';
 import type { Silence, SilenceMatchers } from '../notify/silence-matcher.js';
+import { chToIso as iso, msToCh as ch } from './time.js';
 
-const ch = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
-const iso = (s: string) => new Date(`${s.replace(' ', 'T')}Z`).toISOString();
 
 export interface SilenceStore {
   create(s: { matchers: SilenceMatchers; startsAt: number; endsAt: number; createdBy: string; comment: string }): Promise<Silence>;

@@ -29,3 +29,20 @@ describe('the storage boundary', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('time across the storage boundary', () => {
+  it('writes and reads ClickHouse text the same way everywhere', async () => {
+    const { msToCh, isoToCh, chToMs, chToIso, microsToCh } = await import('../../services/storage/time.js');
+    const ms = Date.parse('2026-11-28T10:05:07.042Z');
+    expect(msToCh(ms)).toBe('2026-11-28 10:05:07.042');
+    expect(isoToCh('2026-11-28T10:05:07.042Z')).toBe('2026-11-28 10:05:07.042');
+    // an ISO time without milliseconds, or with an offset, is not cut into garbage
+    expect(isoToCh('2026-11-28T10:05:07Z')).toBe('2026-11-28 10:05:07.000');
+    expect(isoToCh('2026-11-28T11:05:07.042+01:00')).toBe('2026-11-28 10:05:07.042');
+    expect(() => isoToCh('yesterday')).toThrow(/not a time/);
+    expect(chToMs('2026-11-28 10:05:07.042')).toBe(ms);
+    expect(chToMs('2026-11-28 10:05:07')).toBe(ms - 42);
+    expect(chToIso('2026-11-28 10:05:07.042123')).toBe('2026-11-28T10:05:07.042Z');
+    expect(microsToCh(ms * 1000 + 7)).toBe('2026-11-28 10:05:07.042007');
+  });
+});
