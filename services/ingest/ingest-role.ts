@@ -30,7 +30,10 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
       // kafkajs logs the broker's "coordinator is loading / not available" as errors and then
       // retries them: those are warnings for an operator
       // (nor is a rebalance, which every member joining or leaving the group starts, an error)
-      const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election|group is rebalancing/i.test(String(entry.error ?? ''));
+      const transient = /coordinator (is loading|is not available)|not the correct coordinator|leadership election|group is rebalancing/i.test(String(entry.error ?? '')) ||
+        // two workers starting together both create the topics: the second's "already exists" is
+        // logged here before kafkajs' admin takes it as success (a real failure rejects createTopics, and is logged where it is called)
+        (String(entry.error ?? '') === 'Topic creation errors' && /CreateTopics/.test(String(message)));
       if (level <= logLevel.ERROR && !transient) klog.error(rest, kafkajsMessage(message));
       else klog.warn(rest, kafkajsMessage(message));
     },
