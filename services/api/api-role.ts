@@ -6,7 +6,7 @@ import type { DetectionRunner } from '../detect/detection-runner.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../shared/runtime.js';
-import type { IngestGateway } from '../ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../ingest/ingest-gateway.js';
 import type { KafkaIngestWorker } from '../ingest/kafka-ingest-worker.js';
 import { ApiKeyStore } from '../storage/api-keys.js';
 import { createAuditLog } from '../storage/audit-log.js';
@@ -39,7 +39,7 @@ async function bootstrapKeys(rt: Runtime, keys: ApiKeyStore): Promise<void> {
   }
 }
 
-export async function startApiRole(rt: Runtime, ingest: IngestGateway, worker?: KafkaIngestWorker, runner?: DetectionRunner): Promise<App> {
+export async function startApiRole(rt: Runtime, ingest: HttpIngestGateway, worker?: KafkaIngestWorker, runner?: DetectionRunner): Promise<App> {
   const { config, store, log, metrics } = rt;
   const keys = new ApiKeyStore(store);
   await bootstrapKeys(rt, keys);

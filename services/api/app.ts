@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
 import { limitsClause, type Store } from '../storage/clickhouse.js';
 import type { Metrics } from '../shared/metrics.js';
-import type { IngestGateway } from '../ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../ingest/ingest-gateway.js';
 import type { ApiKeyStore } from '../storage/api-keys.js';
 import type { AuditLog } from '../storage/audit-log.js';
 import { authPlugin, HttpError, presentedKey } from './auth.js';
@@ -46,7 +46,7 @@ export interface ApiDeps {
   store: Store;
   keys: ApiKeyStore;
   audit: AuditLog;
-  ingest: IngestGateway;
+  ingest: HttpIngestGateway;
   metrics: Metrics;
   log: Logger;
   readiness: ReadinessCheck[];
@@ -141,7 +141,8 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     return deps.metrics.registry.metrics();
   });
 
-  await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: deps.config.ingest.maxBodyBytes });
+  const ingest = deps.config.ingest;
+  await app.register(ingestRoutes, { gateway: deps.ingest, bodyLimit: ingest.maxBodyBytes, limits: { maxDecodedBytes: ingest.maxDecodedBytes, maxDepth: ingest.maxDepth, maxRecords: ingest.maxRecordsPerRequest, maxDeadLetters: ingest.maxDeadLettersPerRequest } });
   await app.register(queryRoutes, { store: deps.store, audit: deps.audit });
   await app.register(keyRoutes, { keys: deps.keys, audit: deps.audit });
   await app.register(silenceRoutes, { silences: deps.silences, audit: deps.audit });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../schemas/config-schema.js';
 import { createRecordParser } from './parsers/parse-record.js';
-import { createRedactor } from './redaction/redactor.js';
+import { createRedactor, type Redactor } from './redaction/redactor.js';
 import { createPseudonymizer, resolvePiiPolicy } from './redaction/pii.js';
 import { createFingerprinter } from './enrichment/principal.js';
 import { createClientIpResolver } from './normalize/client-ip.js';
@@ -39,6 +39,18 @@ export function fingerprintKey(config: Config, log: Logger): string {
 /**
  * @param geoData GeoIP/ASN data loaded already (shared with pipeline threads); else loaded here
  */
+/** The redactor every record (and dead letter) goes through, as the configuration sets it. */
+export function buildRedactor(config: Config, log: Logger, key: string = fingerprintKey(config, log)): Redactor {
+  return createRedactor({
+    ...config.redaction,
+    pii: resolvePiiPolicy(config.redaction.privacyMode, config.redaction.pii),
+    pseudonymize: createPseudonymizer(key),
+    dropHeaders: HEADERS_NOT_STORED,
+    // a principal field mapped to a name of the operator's own is a principal field in dead letters too
+    principalFieldNames: [config.ingest.genericFields?.principal, config.ingest.nginxJsonFields?.remote_user].flatMap((path) => (path ? [path.slice(path.lastIndexOf('.') + 1)] : [])),
+  });
+}
+
 export async function buildPipeline(config: Config, log: Logger, now: () => number = Date.now, geoData?: GeoData): Promise<ProcessRecord> {
   const geo = geoData ? geoLookupFrom(geoData, config.enrichment.cacheSize) : await openGeoLookup(config.enrichment);
   // one key for credential fingerprints and PII pseudonyms, so both stay stable across workers
@@ -49,14 +61,7 @@ export async function buildPipeline(config: Config, log: Logger, now: () => numb
       ...(config.ingest.nginxJsonFields ? { nginxJsonFields: config.ingest.nginxJsonFields } : {}),
       ...(config.ingest.genericFields ? { genericFields: config.ingest.genericFields } : {}),
     }),
-    redactor: createRedactor({
-      ...config.redaction,
-      pii: resolvePiiPolicy(config.redaction.privacyMode, config.redaction.pii),
-      pseudonymize: createPseudonymizer(key),
-      dropHeaders: HEADERS_NOT_STORED,
-      // a principal field mapped to a name of the operator's own is a principal field in dead letters too
-      principalFieldNames: [config.ingest.genericFields?.principal, config.ingest.nginxJsonFields?.remote_user].flatMap((path) => (path ? [path.slice(path.lastIndexOf('.') + 1)] : [])),
-    }),
+    redactor: buildRedactor(config, log, key),
     fingerprint: createFingerprinter(key),
     resolveClientIp: createClientIpResolver(config.ingest.trustedProxies),
     geo,

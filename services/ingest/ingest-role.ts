@@ -2,10 +2,11 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Runtime } from '../shared/runtime.js';
-import { buildPipeline } from './build-pipeline.js';
+import { buildPipeline, buildRedactor } from './build-pipeline.js';
+import { makeDeadLetter } from './pipeline/process-record.js';
 import { createClickHouseEventSink } from '../storage/clickhouse-event-sink.js';
 import { createClickHouseBatchJournal } from '../storage/batch-journal.js';
-import { createDirectIngest, createKafkaIngest, type IngestGateway } from './ingest-gateway.js';
+import { createDirectIngest, createKafkaIngest, type HttpIngestGateway } from './ingest-gateway.js';
 import { KafkaIngestWorker } from './kafka-ingest-worker.js';
 import { inlineChunkProcessor, pipelineThreadCount, startPipelineThreads } from './pipeline-threads.js';
 
@@ -41,7 +42,7 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
 }
 
 export interface IngestRole {
-  gateway: IngestGateway;
+  gateway: HttpIngestGateway;
   worker?: KafkaIngestWorker;
 }
 
@@ -55,13 +56,14 @@ export async function startIngestRole(rt: Runtime, opts: { runWorker: boolean })
   if (config.kafka.brokers.length === 0) {
     log.info('no KAFKA_BROKERS: records enter through POST /v1/ingest and replay');
     const processRecord = await buildPipeline(config, log);
-    return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows, log }) };
+    return { gateway: createDirectIngest({ processRecord, sink, metrics, batchMaxRows: config.ingest.batchMaxRows, log, maxDeadLetters: config.ingest.maxDeadLettersPerRequest }) };
   }
   const kafka = createKafka(config.kafka.brokers, config.kafka.clientId, log);
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   rt.onClose('kafka producer', () => producer.disconnect());
-  const gateway = createKafkaIngest({ producer, topic: config.kafka.topic });
+  const redactor = buildRedactor(config, log);
+  const gateway = createKafkaIngest({ producer, topic: config.kafka.topic, refusals: { sink, metrics, letter: (raw, reason, detail) => makeDeadLetter(redactor, raw, reason, detail) } });
   if (!opts.runWorker) return { gateway };
   const threads = pipelineThreadCount(config);
   const processor = threads > 0 ? await startPipelineThreads(config, log, threads, { metrics }) : inlineChunkProcessor(await buildPipeline(config, log));

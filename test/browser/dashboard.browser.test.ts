@@ -17,7 +17,7 @@ import { simulate } from '../../services/demo/traffic-simulator.js';
 import { attackRound } from '../../services/demo/demo-command.js';
 import { DASHBOARD_DIST } from '../../services/api/dashboard-static.js';
 import type { App } from '../../services/api/app.js';
-import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../../services/ingest/ingest-gateway.js';
 import type { DetectionRunner } from '../../services/detect/detection-runner.js';
 import { silentLog, testConfig } from '../integration/helpers.js';
 
@@ -29,7 +29,7 @@ const POLL = { timeout: 15_000 };
 
 let rt: Runtime;
 let app: App;
-let gateway: IngestGateway;
+let gateway: HttpIngestGateway;
 let runner: DetectionRunner;
 let browser: Browser;
 let base = '';

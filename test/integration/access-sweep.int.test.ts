@@ -13,12 +13,12 @@ import { createAuditLog } from '../../services/storage/audit-log.js';
 import { buildApp, type App } from '../../services/api/app.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createSilenceStore } from '../../services/storage/silence-store.js';
-import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../../services/ingest/ingest-gateway.js';
 import type { Config } from '../../schemas/config-schema.js';
 import { silentLog, testConfig } from './helpers.js';
 
 let rt: Runtime;
-let gateway: IngestGateway;
+let gateway: HttpIngestGateway;
 let keys: ApiKeyStore;
 const key = { viewer: '', analyst: '' };
 const keyId = { viewer: '', analyst: '' };

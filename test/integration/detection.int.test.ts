@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
 import { startIngestRole } from '../../services/ingest/ingest-role.js';
-import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../../services/ingest/ingest-gateway.js';
 import { startDetectRole } from '../../services/detect/detect-role.js';
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { simulate, type Attack } from '../../services/demo/traffic-simulator.js';
@@ -17,7 +17,7 @@ import { silentLog, testConfig } from './helpers.js';
 
 const MIN = 60_000;
 let rt: Runtime;
-let gateway: IngestGateway;
+let gateway: HttpIngestGateway;
 
 beforeAll(async () => {
   rt = await openRuntime(testConfig({ clickhouse: { retentionDays: 3650 } }), { role: 'test', log: silentLog });

@@ -5,7 +5,7 @@
 import { createClickHouseAlertStore } from '../../services/storage/clickhouse-alert-store.js';
 import { createSilenceStore } from '../../services/storage/silence-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRuntime, type Runtime } from '../../services/shared/runtime.js';
@@ -14,13 +14,13 @@ import { ApiKeyStore } from '../../services/storage/api-keys.js';
 import { createAuditLog } from '../../services/storage/audit-log.js';
 import { buildApp, type App } from '../../services/api/app.js';
 import { replayFiles } from '../../services/ingest/replay.js';
-import type { IngestGateway } from '../../services/ingest/ingest-gateway.js';
+import type { HttpIngestGateway } from '../../services/ingest/ingest-gateway.js';
 import * as fx from '../fixtures/gateway-logs.js';
 import { silentLog, testConfig, tmpDir } from './helpers.js';
 
 let rt: Runtime;
 let app: App;
-let gateway: IngestGateway;
+let gateway: HttpIngestGateway;
 const key: Record<string, string> = {};
 const auth = (role: string) => ({ authorization: `Bearer ${key[role]}` });
 
@@ -115,6 +115,99 @@ describe('POST /v1/ingest', () => {
   });
 });
 
+describe('POST /v1/ingest as shippers send it', () => {
+  const post = (body: Buffer | string, headers: Record<string, string>, query = '') =>
+    app.inject({ method: 'POST', url: `/v1/ingest${query}`, headers: { ...auth('ingest'), ...headers }, payload: body });
+  const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ time: new Date(Date.now() - 60_000).toISOString(), method: 'GET', path: `/ship/${tag}/${i}`, status: 200, client_ip: '198.51.100.30' })).join('\n');
+  const count = async (sql: string) => Number((await rows<{ n: string }>(sql))[0]!.n);
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('stores a %s body record by record, as Vector and Fluent Bit send it', async (encoding, compress) => {
+    const res = await post(compress(Buffer.from(lines(encoding, 100))), { 'content-type': 'application/x-ndjson', 'content-encoding': encoding }, '?format=generic-json');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ received: 100, stored: 100, rejected: 0 });
+    expect(await count(`SELECT count() AS n FROM events WHERE startsWith(path, '/ship/${encoding}/')`)).toBe(100);
+  });
+
+  it('stops a compression bomb at the decoded-size cap (413) and stores nothing of it', async () => {
+    const before = await count('SELECT count() AS n FROM dead_letters');
+    const bomb = gzipSync(Buffer.alloc(300 * 1024 * 1024, 0x0a)); // 300 MiB of newlines in ~300 KB
+    const res = await post(bomb, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ code: 'body_too_large' });
+    expect(await count('SELECT count() AS n FROM dead_letters')).toBe(before);
+    const broken = await post(Buffer.from('this is not gzip'), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    expect([broken.statusCode, broken.json().code]).toEqual([400, 'invalid_encoding']);
+    const unknown = await post(Buffer.from(lines('zstd', 1)), { 'content-type': 'application/x-ndjson', 'content-encoding': 'zstd' });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([415, 'unsupported_encoding']);
+  });
+
+  it.each([
+    ['XML', 'application/xml', '<log><path>/x</path></log>'],
+    ['multipart', 'multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="f"\r\n\r\n{"path":"/x"}\r\n--b--'],
+    ['a PNG', 'image/png', Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')],
+    ['a form', 'application/x-www-form-urlencoded', 'path=/x'],
+  ])('refuses %s with 415, reading nothing of it', async (_n, type, body) => {
+    const before = await count('SELECT count() AS n FROM dead_letters');
+    const res = await post(body, { 'content-type': type });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ code: 'unsupported_media_type' });
+    expect(res.json().error).toContain('application/x-ndjson');
+    expect(await count('SELECT count() AS n FROM dead_letters')).toBe(before);
+  });
+
+  it('refuses a JSON array nested 100,000 levels deep with a clear 400 and one dead letter, and goes on serving', async () => {
+    const marker = `deep-${Date.now()}`;
+    const body = `[{"marker":"${marker}","token":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZWVwIn0.c2lnbmF0dXJlLWRlZXA","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]`;
+    const res = await post(body, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'too_deep' });
+    expect(res.json().error).toMatch(/deeper than 64 levels/);
+    const letters = await rows<{ reason: string; record: string }>(`SELECT reason, record FROM dead_letters WHERE position(record, '${marker}') > 0`);
+    expect(letters.map((l) => l.reason)).toEqual(['too_deep']);
+    // its start is kept, redacted like every record, and bounded
+    expect(letters[0]!.record).not.toContain('c2lnbmF0dXJlLWRlZXA');
+    expect(letters[0]!.record.length).toBeLessThanOrEqual(65_536);
+    expect((await post(lines('after-deep', 1), { 'content-type': 'application/x-ndjson' }, '?format=generic-json')).json()).toMatchObject({ stored: 1 });
+  });
+
+  it('dead-letters one NDJSON record nested 100,000 levels deep, and stores its neighbours', async () => {
+    const marker = `deep-line-${Date.now()}`;
+    const deep = `{"marker":"${marker}","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const res = await post([lines('deep-line-before', 1), deep, lines('deep-line-after', 1)].join('\n'), { 'content-type': 'application/x-ndjson' }, '?format=generic-json');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ received: 3, stored: 2, rejected: 1 });
+    const letters = await rows<{ reason: string }>(`SELECT reason FROM dead_letters WHERE position(record, '${marker}') > 0`);
+    expect(letters).toHaveLength(1);
+  });
+
+  it('refuses one 8 MB array of a million tiny objects whole (413, one dead letter), not a million dead letters', async () => {
+    const before = await count('SELECT count() AS n FROM dead_letters');
+    const body = `[${Array.from({ length: 1_000_000 }, () => '{}').join(',')}]`;
+    expect(body.length).toBeGreaterThan(2_000_000);
+    const res = await post(body, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ code: 'too_many_records' });
+    expect(res.json().error).toMatch(/1000000 records; a request may hold 100000/);
+    expect(await count('SELECT count() AS n FROM dead_letters')).toBe(before + 1);
+    expect(await count(`SELECT count() AS n FROM dead_letters WHERE reason = 'too_large' AND position(detail, 'request of 1000000 records') > 0`)).toBe(1);
+  });
+
+  it('keeps the first 100 dead letters of a request and counts the rest in one summary letter', async () => {
+    const marker = `cap-${Date.now()}`;
+    const bad = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `{"broken-${marker}-${i}": ` : `plain garbage ${marker} ${i}`));
+    const res = await post([...bad, lines('cap-good', 3)].join('\n'), { 'content-type': 'text/plain' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ received: 5003, stored: 3, rejected: 5000, reasons: { invalid_json: 2500, unknown_format: 2500 } });
+    expect(await count(`SELECT count() AS n FROM dead_letters WHERE position(record, '${marker}') > 0`)).toBe(100);
+    const [summary] = await rows<{ detail: string }>(`SELECT detail FROM dead_letters WHERE reason = 'more_rejected' AND position(detail, '4900 more records') > 0`);
+    expect(summary!.detail).toMatch(/4900 more records of this request were refused and not kept \(100 are kept a request\): (invalid_json|unknown_format) 2450, (invalid_json|unknown_format) 2450/);
+  });
+});
+
 describe('access control', () => {
   it.each([
     ['no key', {}, 'POST', '/v1/ingest', 401],
@@ -141,7 +234,9 @@ describe('access control', () => {
   it('exposes ingest metrics to a viewer', async () => {
     const res = await app.inject({ method: 'GET', url: '/metrics', headers: auth('viewer') });
     expect(res.body).toMatch(/gatewatch_ingest_records_total\{outcome="stored",format="kong",source="http"\} 1/);
-    expect(res.body).toMatch(/gatewatch_ingest_dead_letters_total\{reason="invalid_json"\} 1/);
+    // (every refused record is counted, those past a request's dead-letter cap too: 1 + 2,500 from the tests above)
+    expect(res.body).toMatch(/gatewatch_ingest_dead_letters_total\{reason="invalid_json"\} 2501\n/);
+    expect(res.body).toMatch(/gatewatch_ingest_dead_letters_total\{reason="too_deep"\} 1\n/);
     expect(res.body).toMatch(/gatewatch_redactions_total\{type="param"\}/);
   });
 });

@@ -12,6 +12,8 @@ import { createClickHouseEventSink, type EventSink } from '../../services/storag
 import { createClickHouseBatchJournal } from '../../services/storage/batch-journal.js';
 import { KafkaIngestWorker } from '../../services/ingest/kafka-ingest-worker.js';
 import { createKafkaIngest } from '../../services/ingest/ingest-gateway.js';
+import { buildRedactor } from '../../services/ingest/build-pipeline.js';
+import { makeDeadLetter } from '../../services/ingest/pipeline/process-record.js';
 import { StoreUnavailableError } from '../../services/shared/errors.js';
 import type { Config } from '../../schemas/config-schema.js';
 import { JWT_ALICE } from '../fixtures/gateway-logs.js';
@@ -218,7 +220,8 @@ describe('Kafka → ClickHouse', () => {
     // idempotent: a retried send must not put a record on the topic twice, or the counts below lie
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const gateway = createKafkaIngest({ producer, topic });
+    const redactor = buildRedactor(rt.config, silentLog);
+    const gateway = createKafkaIngest({ producer, topic, refusals: { sink: createClickHouseEventSink(rt.store), metrics: rt.metrics, letter: (raw, reason, detail) => makeDeadLetter(redactor, raw, reason, detail) } });
     // a generic-JSON record that would be auto-detected as Kong: the pin must win
     const line = JSON.stringify({ started_at: Date.UTC(2026, 10, 28, 9), request: { method: 'GET' }, latencies: {}, timestamp: '2026-11-28T09:00:00Z', method: 'get', url: `/pinned/${topic}`, status: 201 });
     const result = await gateway.submit([line, line], 'generic-json', { source: 'http' });

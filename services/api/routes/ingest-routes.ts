@@ -6,37 +6,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FormatOrAuto } from '../../../schemas/config-schema.js';
-import type { IngestGateway } from '../../ingest/ingest-gateway.js';
+import type { HttpIngestGateway, IngestLimits } from '../../ingest/ingest-gateway.js';
 import { HttpError } from '../auth.js';
+import { checkContentType, decodeBody, splitBody, TooDeepError } from '../ingest-body.js';
 
-export function splitBody(body: Buffer): Array<string | Buffer> {
-  let start = 0;
-  while (start < body.length && (body[start] === 0x20 || body[start] === 0x0a || body[start] === 0x0d || body[start] === 0x09)) start++;
-  if (body[start] === 0x5b /* [ */) {
-    let arr: unknown;
-    try {
-      arr = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new HttpError(400, `body starts with [ but is not a JSON array: ${err instanceof Error ? err.message : ''}`, 'invalid_body');
-    }
-    if (!Array.isArray(arr)) throw new HttpError(400, 'body is not a JSON array', 'invalid_body');
-    return arr.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
-  }
-  // NDJSON (or plain text log lines): one record per line, blank lines ignored. Lines stay
-  // bytes so that invalid UTF-8 is reported per record.
-  const out: Buffer[] = [];
-  let lineStart = 0;
-  for (let i = 0; i <= body.length; i++) {
-    if (i === body.length || body[i] === 0x0a) {
-      let end = i;
-      if (end > lineStart && body[end - 1] === 0x0d) end--;
-      const line = body.subarray(lineStart, end);
-      if (line.some((b) => b !== 0x20 && b !== 0x09)) out.push(line);
-      lineStart = i + 1;
-    }
-  }
-  return out;
-}
+export { splitBody } from '../ingest-body.js';
 
 const IngestReply = Type.Object({
   received: Type.Integer(),
@@ -48,7 +22,7 @@ const IngestReply = Type.Object({
   eventTimes: Type.Optional(Type.Object({ min: Type.String({ format: 'date-time' }), max: Type.String({ format: 'date-time' }) })),
 });
 
-export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: IngestGateway; bodyLimit: number }> = async (app, opts) => {
+export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: HttpIngestGateway; bodyLimit: number; limits: IngestLimits }> = async (app, opts) => {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
@@ -66,9 +40,24 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: IngestGateway; b
       },
     },
     async (req) => {
-      const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'empty body: send NDJSON or a JSON array of records', 'invalid_body');
-      const records = splitBody(body);
+      checkContentType(req.headers['content-type']);
+      const sent = req.body;
+      if (!Buffer.isBuffer(sent) || sent.length === 0) throw new HttpError(400, 'empty body: send NDJSON or a JSON array of records', 'invalid_body');
+      const body = await decodeBody(sent, req.headers['content-encoding'], opts.limits.maxDecodedBytes);
+      let records: Array<string | Buffer>;
+      try {
+        records = splitBody(body, { maxDepth: opts.limits.maxDepth });
+      } catch (err) {
+        if (!(err instanceof TooDeepError)) throw err;
+        // refused whole, and said once in the dead letters (its start, redacted), not once per level
+        await opts.gateway.refuse(body, 'too_deep', err.message, { source: 'http' });
+        throw new HttpError(400, `${err.message} (ingest.maxDepth): nothing of it was stored`, 'too_deep');
+      }
+      if (records.length === 0) throw new HttpError(400, 'the body holds no record: send NDJSON or a JSON array of records', 'invalid_body');
+      if (records.length > opts.limits.maxRecords) {
+        await opts.gateway.refuse(body, 'too_large', `request of ${records.length} records; a request may hold ${opts.limits.maxRecords}`, { source: 'http' });
+        throw new HttpError(413, `the request holds ${records.length} records; a request may hold ${opts.limits.maxRecords} (ingest.maxRecordsPerRequest): send several requests. Nothing of it was stored`, 'too_many_records');
+      }
       const key = req.headers['idempotency-key'];
       if (!key) return opts.gateway.submit(records, req.query.format ?? 'auto', { source: 'http' });
       // the key is the sender's own: scoped by the API key that sent it (see submissionToken)

@@ -4,6 +4,8 @@ import type { LogFormat } from '../../../schemas/config-schema.js';
 /** Why a record was refused; the reason is a stable code (a metric label), detail is for people. */
 export type RejectReason =
   | 'too_large'
+  | 'too_deep'
+  | 'more_rejected'
   | 'not_utf8'
   | 'empty'
   | 'invalid_json'

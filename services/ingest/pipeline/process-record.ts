@@ -43,15 +43,22 @@ const MAX_FIELD_CHARS = 8192;
 
 const clip = (s: string, n = MAX_FIELD_CHARS) => (s.length > n ? s.slice(0, n) : s);
 
+/**
+ * A refused record as a dead letter: its text (invalid bytes as U+FFFD) cut to a bounded size
+ * and redacted like everything else, the detail too.
+ * @param principals who the record names, when it was read before it was refused (pseudonymised under privacy mode)
+ */
+export function makeDeadLetter(redactor: Redactor, raw: Buffer | string, reason: RejectReason, detail: string, format?: LogFormat, principals: string[] = []): DeadLetter {
+  const text = typeof raw === 'string' ? clip(raw, MAX_DLQ_RECORD_CHARS) : raw.subarray(0, MAX_DLQ_RECORD_CHARS * 4).toString('utf8').slice(0, MAX_DLQ_RECORD_CHARS);
+  const tally = new RedactionTally();
+  const letter: DeadLetter = { reason, detail: redactor.raw(clip(detail, 1024), tally, principals), record: redactor.raw(text, tally, principals) };
+  if (format) letter.format = format;
+  return letter;
+}
+
 export function createPipeline(deps: PipelineDeps) {
-  /** @param principals who the record names, when it was read before it was refused (pseudonymised under privacy mode) */
   function deadLetter(raw: Buffer | string, reason: RejectReason, detail: string, format?: LogFormat, principals: string[] = []): RecordOutcome {
-    const text = typeof raw === 'string' ? raw : raw.toString('utf8'); // invalid bytes become U+FFFD
-    const tally = new RedactionTally();
-    const record = deps.redactor.raw(clip(text, MAX_DLQ_RECORD_CHARS), tally, principals);
-    const letter: DeadLetter = { reason, detail: deps.redactor.raw(clip(detail, 1024), tally, principals), record };
-    if (format) letter.format = format;
-    return { kind: 'dlq', letter };
+    return { kind: 'dlq', letter: makeDeadLetter(deps.redactor, raw, reason, detail, format, principals) };
   }
 
   function normalize(rec: ParsedRecord, format: LogFormat): RecordOutcome | string {
@@ -93,14 +100,17 @@ export function createPipeline(deps: PipelineDeps) {
     return { kind: 'ok', event, format, redactions: tally.byType };
   }
 
-  return function processRecord(raw: Buffer | string, hint: LogFormat | 'auto' = 'auto'): RecordOutcome[] {
+  function processRecord(raw: Buffer | string, hint: LogFormat | 'auto' = 'auto'): RecordOutcome[] {
     return deps.parse(raw, hint).map((outcome) => {
       if (!outcome.ok) return deadLetter(raw, outcome.reason, outcome.detail, outcome.format);
       const result = normalize(outcome.record, outcome.format);
       if (typeof result !== 'string') return result;
       return deadLetter(raw, 'timestamp_out_of_range', result, outcome.format, [extractPrincipal(outcome.record, deps.fingerprint).id]);
     });
-  };
+  }
+  /** a whole submission refused before its records were read (too deep, too many): one dead letter */
+  processRecord.refuse = (raw: Buffer | string, reason: RejectReason, detail: string): DeadLetter => makeDeadLetter(deps.redactor, raw, reason, detail);
+  return processRecord;
 }
 
 export type ProcessRecord = ReturnType<typeof createPipeline>;
