@@ -45,6 +45,17 @@ describe('format detection and parsing of documented gateway records', () => {
     expect(new Date(r.eventTimeMs).toISOString()).toBe('2026-11-28T09:00:01.000Z');
   });
 
+  it('reads UTF-8 that NGINX escaped byte by byte (\\xC3\\xA9) as the characters it was, never one per byte', () => {
+    const line = '198.51.100.4 - caf\\xC3\\xA9 [28/Nov/2026:09:00:01 +0000] "GET /v1/caf\\xC3\\xA9/\\xE2\\x82\\xAC?q=\\x22x\\x22 HTTP/1.1" 200 5 "-" "Mozilla \\x22quoted\\x22 \\xC3\\xBCn\\xC3\\xAFc\\xC3\\xB8d\\xC3\\xA9 \\xF0\\x9F\\x9A\\x80 back\\x5Cslash" "-" 0.004';
+    const r = ok(parse(line)[0]).record;
+    expect(r.path).toBe('/v1/café/€');
+    expect(r.query).toBe('q="x"');
+    expect(r.userAgent).toBe('Mozilla "quoted" ünïcødé 🚀 back\\slash');
+    expect(r.gatewayPrincipal).toEqual({ type: 'basic', id: 'café' });
+    // a byte that is not UTF-8 becomes U+FFFD, not a Latin-1 character
+    expect(ok(parse(line.replace('\\xC3\\xBCn', '\\xFFn'))[0]).record.userAgent).toBe('Mozilla "quoted" \uFFFDnïcødé 🚀 back\\slash');
+  });
+
   it('keeps a request line of "-" (scanner noise) with empty method and root path', () => {
     const r = ok(parse(fx.NGINX_COMBINED_DASHES)[0]).record;
     expect(r).toMatchObject({ method: '', path: '/', status: 400, bytesOut: 0, userAgent: '' });

@@ -20,11 +20,31 @@ export function looksLikeNginxCombined(line: string): boolean {
   return /^\S+ \S+ \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:/.test(line);
 }
 
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * NGINX escapes `"`, `\\` and every byte outside printable ASCII as \xHH, so a UTF-8 user agent
+ * or path arrives as a run of escaped bytes: they are put back together as bytes and read as
+ * UTF-8 (a byte that is not valid UTF-8 becomes U+FFFD), never as one character per byte.
+ */
 function unescape(s: string): string {
   if (!s.includes('\\')) return s;
-  return s.replace(/\\x([0-9a-fA-F]{2})|\\(["\\])/g, (_, hex: string | undefined, ch: string | undefined) =>
-    hex ? String.fromCharCode(parseInt(hex, 16)) : ch!,
-  );
+  if (!/\\x[89a-fA-F][0-9a-fA-F]/.test(s)) {
+    return s.replace(/\\x([0-9a-fA-F]{2})|\\(["\\])/g, (_, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!));
+  }
+  const bytes: number[] = [];
+  const text = Buffer.from(s, 'utf8');
+  for (let i = 0; i < text.length; i++) {
+    const b = text[i]!;
+    if (b === 0x5c && text[i + 1] === 0x78 && i + 3 < text.length + 1 && /^[0-9a-fA-F]{2}$/.test(String.fromCharCode(text[i + 2] ?? 0, text[i + 3] ?? 0))) {
+      bytes.push(parseInt(String.fromCharCode(text[i + 2]!, text[i + 3]!), 16));
+      i += 3;
+    } else if (b === 0x5c && (text[i + 1] === 0x22 || text[i + 1] === 0x5c)) {
+      bytes.push(text[i + 1]!);
+      i += 1;
+    } else bytes.push(b);
+  }
+  return utf8.decode(Uint8Array.from(bytes));
 }
 
 export function parseNginxCombined(line: string): ParsedRecord {
