@@ -48,6 +48,13 @@ export async function decodeBody(body: Buffer, encodingHeader: string | undefine
   throw new HttpError(415, `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: use gzip, deflate or br`, 'unsupported_encoding');
 }
 
+/** A body holding more records than a request may: refused whole (one dead letter says so). */
+export class TooManyRecordsError extends Error {
+  constructor(readonly maxRecords: number) {
+    super(`the request holds more than ${maxRecords} records`);
+  }
+}
+
 /** A JSON array nested deeper than the bound: refused as a whole (one dead letter says so). */
 export class TooDeepError extends Error {
   constructor(readonly maxDepth: number) {
@@ -62,7 +69,7 @@ export class TooDeepError extends Error {
  * array's own shape is: unbalanced brackets, an unterminated string or text after the closing
  * bracket are a 400, more than `maxDepth` levels a TooDeepError.
  */
-export function splitJsonArray(text: string, maxDepth: number): string[] {
+export function splitJsonArray(text: string, maxDepth: number, maxRecords = Infinity): string[] {
   const out: string[] = [];
   let depth = 0;
   let inString = false;
@@ -78,6 +85,7 @@ export function splitJsonArray(text: string, maxDepth: number): string[] {
       return;
     }
     out.push(raw.startsWith('"') ? parseString(raw) : raw);
+    if (out.length > maxRecords) throw new TooManyRecordsError(maxRecords);
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -121,7 +129,7 @@ function parseString(raw: string): string {
 }
 
 /** NDJSON or text: one record per line, blank lines ignored; lines stay bytes (invalid UTF-8 is reported per record). */
-export function splitLines(body: Buffer): Buffer[] {
+export function splitLines(body: Buffer, maxRecords = Infinity): Buffer[] {
   const out: Buffer[] = [];
   let lineStart = 0;
   for (let i = 0; i <= body.length; i++) {
@@ -129,7 +137,11 @@ export function splitLines(body: Buffer): Buffer[] {
       let end = i;
       if (end > lineStart && body[end - 1] === 0x0d) end--;
       const line = body.subarray(lineStart, end);
-      if (line.some((b) => b !== 0x20 && b !== 0x09)) out.push(line);
+      if (line.some((b) => b !== 0x20 && b !== 0x09)) {
+        out.push(line);
+        // (counted while cutting: a small compressed body must not become millions of views first)
+        if (out.length > maxRecords) throw new TooManyRecordsError(maxRecords);
+      }
       lineStart = i + 1;
     }
   }
@@ -137,9 +149,9 @@ export function splitLines(body: Buffer): Buffer[] {
 }
 
 /** A body's records: a JSON array's elements, or its lines. */
-export function splitBody(body: Buffer, opts: { maxDepth: number } = { maxDepth: 64 }): Array<string | Buffer> {
+export function splitBody(body: Buffer, opts: { maxDepth: number; maxRecords?: number } = { maxDepth: 64 }): Array<string | Buffer> {
   let start = 0;
   while (start < body.length && (body[start] === 0x20 || body[start] === 0x0a || body[start] === 0x0d || body[start] === 0x09)) start++;
-  if (body[start] === 0x5b /* [ */) return splitJsonArray(body.toString('utf8'), opts.maxDepth);
-  return splitLines(body);
+  if (body[start] === 0x5b /* [ */) return splitJsonArray(body.toString('utf8'), opts.maxDepth, opts.maxRecords);
+  return splitLines(body, opts.maxRecords);
 }

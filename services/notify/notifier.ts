@@ -442,7 +442,10 @@ export function createNotifier(deps: NotifierDeps) {
     for (const r of rows) {
       requeueCursor = Math.max(requeueCursor, r.version);
       const key = keyOf(r.id, r.channel);
-      if (known.get(key)?.status === 'pending' || digestState.get(key)?.status === 'pending' || !mine(r.id, r.channel)) continue;
+      // only a dead letter (or one this process has not seen) is taken back: a row still pending in the
+      // store for a notification this process sent (its `sent` write failed) is not sent again
+      const here = known.get(key) ?? settledBefore.get(key) ?? digestState.get(key);
+      if ((here && here.status !== 'dead') || !mine(r.id, r.channel)) continue;
       const channel = channels.find((c) => c.name === r.channel);
       if (!channel) continue;
       const state = { channel, status: 'pending' as Status, attempts: r.attempts, nextAt: r.nextAt, lastError: r.lastError };

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FormatOrAuto } from '../../../schemas/config-schema.js';
 import type { HttpIngestGateway, IngestLimits } from '../../ingest/ingest-gateway.js';
 import { HttpError } from '../auth.js';
-import { checkContentType, decodeBody, splitBody, TooDeepError } from '../ingest-body.js';
+import { checkContentType, decodeBody, splitBody, TooDeepError, TooManyRecordsError } from '../ingest-body.js';
 
 export { splitBody } from '../ingest-body.js';
 
@@ -46,18 +46,20 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ gateway: HttpIngestGatewa
       const body = await decodeBody(sent, req.headers['content-encoding'], opts.limits.maxDecodedBytes);
       let records: Array<string | Buffer>;
       try {
-        records = splitBody(body, { maxDepth: opts.limits.maxDepth });
+        records = splitBody(body, { maxDepth: opts.limits.maxDepth, maxRecords: opts.limits.maxRecords });
       } catch (err) {
-        if (!(err instanceof TooDeepError)) throw err;
-        // refused whole, and said once in the dead letters (its start, redacted), not once per level
-        await opts.gateway.refuse(body, 'too_deep', err.message, { source: 'http' });
-        throw new HttpError(400, `${err.message} (ingest.maxDepth): nothing of it was stored`, 'too_deep');
+        if (err instanceof TooDeepError) {
+          // refused whole, and said once in the dead letters (its start, redacted), not once per level
+          await opts.gateway.refuse(body, 'too_deep', err.message, { source: 'http' });
+          throw new HttpError(400, `${err.message} (ingest.maxDepth): nothing of it was stored`, 'too_deep');
+        }
+        if (err instanceof TooManyRecordsError) {
+          await opts.gateway.refuse(body, 'too_large', `request of more than ${err.maxRecords} records`, { source: 'http' });
+          throw new HttpError(413, `the request holds more than ${err.maxRecords} records, what a request may hold (ingest.maxRecordsPerRequest): send several requests. Nothing of it was stored`, 'too_many_records');
+        }
+        throw err;
       }
       if (records.length === 0) throw new HttpError(400, 'the body holds no record: send NDJSON or a JSON array of records', 'invalid_body');
-      if (records.length > opts.limits.maxRecords) {
-        await opts.gateway.refuse(body, 'too_large', `request of ${records.length} records; a request may hold ${opts.limits.maxRecords}`, { source: 'http' });
-        throw new HttpError(413, `the request holds ${records.length} records; a request may hold ${opts.limits.maxRecords} (ingest.maxRecordsPerRequest): send several requests. Nothing of it was stored`, 'too_many_records');
-      }
       const key = req.headers['idempotency-key'];
       if (!key) return opts.gateway.submit(records, req.query.format ?? 'auto', { source: 'http' });
       // the key is the sender's own: scoped by the API key that sent it (see submissionToken)
